@@ -1,0 +1,1 @@
+"""The ``nader`` command line; one module per command."""

@@ -1,0 +1,132 @@
+"""``nader check`` and ``nader hash`` (DESIGN §2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nader.ir.check import FileReport, check_text
+from nader.ir.graph import Role
+
+
+def _shape(text: str) -> tuple[int, int, int, int]:
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected B,C,H,W integers, got {text!r}") from None
+    if len(parts) != 4 or any(p <= 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected four positive integers B,C,H,W, got {text!r}")
+    return parts  # type: ignore[return-value]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    check = subparsers.add_parser("check", help="verify block files (shapes, wiring, costs, hash)")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--role", choices=["auto", "cell", "stem", "downsample"], default="auto")
+    check.add_argument("--input-shape", type=_shape, metavar="B,C,H,W")
+    check.add_argument("--dim", type=_positive, metavar="N")
+    check.add_argument("--stem-scale", type=_positive, metavar="N")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(handler=run_check)
+
+    hash_ = subparsers.add_parser("hash", help="print the canonical hash of each block")
+    hash_.add_argument("file", metavar="FILE")
+    hash_.set_defaults(handler=run_hash)
+
+
+def _read(path: str) -> str:
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise OSError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+
+
+def _print_human(report: FileReport) -> None:
+    if report.syntax_error is not None:
+        print(f"{report.file}: INVALID (syntax)")
+        print("  " + str(report.syntax_error).replace("\n", "\n  "))
+        return
+    for block in report.blocks:
+        status = "ok" if block.valid else "INVALID"
+        print(f"{report.file}: {block.name} [{block.role.value}] {status}")
+        if block.valid:
+            print(
+                f"  input {block.input_shape} -> output {block.output_shape}  dim={block.probe.dim}"
+                + (f"  stem scale {block.stem_scale}" if block.stem_scale else "")
+            )
+            print(f"  params {block.params:,}  flops {block.flops:,}  hash {block.hash}")
+        for note in block.notes:
+            print(f"  note: {note}")
+        for error in block.errors:
+            print(f"  error: {error}")
+
+
+def run_check(args: argparse.Namespace, runtime: Any) -> int:
+    role = None if args.role == "auto" else Role(args.role)
+    reports: list[FileReport] = []
+    for path in args.files:
+        try:
+            text = _read(path)
+        except OSError as err:
+            print(f"nader check: cannot read {path}: {err.strerror or err}", file=sys.stderr)
+            return 2
+        reports.append(
+            check_text(
+                text,
+                runtime.operators,
+                source=path,
+                role=role,
+                input_shape=args.input_shape,
+                dim=args.dim,
+                stem_scale=args.stem_scale,
+            )
+        )
+    if args.json:
+        payload: Any = [r.to_dict() for r in reports]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    else:
+        for report in reports:
+            _print_human(report)
+    return 0 if all(r.valid for r in reports) else 1
+
+
+def run_hash(args: argparse.Namespace, runtime: Any) -> int:
+    from nader.ir.parser import parse_network
+    from nader.ir.structure import Limits, analyze_structure
+    from nader.ir.canonical import canonical_hash_of_structure
+    from nader.errors import BlockSyntaxError
+
+    try:
+        text = _read(args.file)
+    except OSError as err:
+        print(f"nader hash: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    try:
+        network = parse_network(text, args.file)
+    except BlockSyntaxError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    status = 0
+    for block in network.blocks:
+        structure = analyze_structure(block, runtime.operators, block.role(), Limits())
+        if structure.errors or not structure.acyclic:
+            status = 1
+            for error in structure.errors:
+                print(f"{args.file}: {error}", file=sys.stderr)
+            continue
+        print(f"{canonical_hash_of_structure(structure)} {block.name}")
+    return status

@@ -1,0 +1,527 @@
+"""The authors' operators as :class:`~nader.ir.ops.OperatorSpec` data.
+
+Registered through the ``register_operators`` hook by the built-in plugin, exactly like a third
+party's operators. Shape rules follow DESIGN §2: Conv2d and pooling use "same" padding, so the
+output size is ``ceil(size / stride)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import model_validator
+
+from nader.ir.ops import (
+    Cost,
+    Flag,
+    NoParams,
+    Number,
+    OperatorRegistry,
+    OperatorSpec,
+    OpParams,
+    Size,
+    Sizes,
+)
+from nader.ir.shapes import (
+    ShapeProblem,
+    TensorShape,
+    broadcast,
+    image,
+    normalize_axis,
+    same_padding_size,
+)
+
+# ----------------------------------------------------------------------------- parameter models
+
+
+class ConvParams(OpParams):
+    out_channels: Size
+    kernel_size: Size
+    stride: Size = 1
+    dilation: Size = 1
+    groups: Size = 1
+    bias: Flag = True
+
+
+class LinearParams(OpParams):
+    out_channels: Size
+    bias: Flag = True
+
+
+class PoolParams(OpParams):
+    kernel_size: Size
+    stride: Size
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stride_defaults_to_kernel(cls, data: Any) -> Any:
+        # torch's default; filling it here makes AvgPool2d(kernel_size=2) hash like stride=2
+        if isinstance(data, dict) and data.get("stride") is None and "kernel_size" in data:
+            return {**data, "stride": data["kernel_size"]}
+        return data
+
+
+class AdaptivePoolParams(OpParams):
+    output_size: Sizes
+
+
+class ConcatParams(OpParams):
+    dim: Size = 1
+
+
+class ReduceParams(OpParams):
+    dim: Sizes
+    keepdim: Flag = False
+
+
+class SoftmaxParams(OpParams):
+    dim: Size = -1
+
+
+class DimsParams(OpParams):
+    dims: Sizes
+
+
+class DropPathParams(OpParams):
+    drop_prob: Number = 0.0
+
+
+# --------------------------------------------------------------------------------- shape rules
+
+
+def _identity(inputs: list[TensorShape], params: Mapping[str, Any]) -> TensorShape:
+    return inputs[0]
+
+
+def _channel_check(shape: TensorShape, axis: int, op: str) -> None:
+    if shape.spatial[axis]:
+        raise ShapeProblem(
+            "spatial-channels",
+            f"{op} would learn weights over an axis of size {shape.dims[axis]} that depends on the "
+            "image size (H or W); apply it to the channel axis",
+        )
+
+
+def _conv_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    b, c, h, w = image(inputs[0], "Conv2d")
+    _channel_check(inputs[0], 1, "Conv2d")
+    out, groups = p["out_channels"], p["groups"]
+    if c % groups or out % groups:
+        raise ShapeProblem(
+            "groups-divisibility",
+            f"Conv2d groups={groups} must divide both input channels ({c}) and "
+            f"out_channels ({out})",
+        )
+    stride = p["stride"]
+    flags = inputs[0].spatial
+    return TensorShape(
+        (b, out, same_padding_size(h, stride), same_padding_size(w, stride)),
+        (flags[0], False, flags[2], flags[3]),
+    )
+
+
+def _conv_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) -> Cost:
+    c_in = inputs[0].dims[1]
+    k, groups, c_out = p["kernel_size"], p["groups"], p["out_channels"]
+    per_output = (c_in // groups) * k * k
+    outputs = out.numel()
+    macs = outputs * per_output
+    bias = c_out if p["bias"] else 0
+    return Cost(
+        params=c_out * per_output + bias,
+        flops=macs + (outputs if p["bias"] else 0),
+        macs=macs,
+    )
+
+
+def _linear_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    if shape.rank < 2:
+        raise ShapeProblem("rank-mismatch", f"Linear expects at least a 2-D tensor, got {shape}")
+    if shape.spatial[-1]:
+        raise ShapeProblem(
+            "spatial-channels",
+            f"Linear acts on the last axis, whose size {shape.dims[-1]} depends on the image size; "
+            "move channels last first (permute(0,2,3,1)) or pool to (B, C)",
+        )
+    return TensorShape(shape.dims[:-1] + (p["out_channels"],), shape.spatial[:-1] + (False,))
+
+
+def _linear_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) -> Cost:
+    c_in, c_out = inputs[0].dims[-1], p["out_channels"]
+    positions = out.numel() // c_out if c_out else 0
+    macs = positions * c_in * c_out
+    return Cost(
+        params=c_in * c_out + (c_out if p["bias"] else 0),
+        flops=macs + (positions * c_out if p["bias"] else 0),
+        macs=macs,
+    )
+
+
+def _pool_shape(name: str) -> Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]:
+    def rule(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+        b, c, h, w = image(inputs[0], name)
+        stride = p["stride"]
+        if stride <= 0:
+            raise ShapeProblem("non-positive-size", f"{name} stride must be positive, got {stride}")
+        flags = inputs[0].spatial
+        return TensorShape(
+            (b, c, same_padding_size(h, stride), same_padding_size(w, stride)), flags
+        )
+
+    return rule
+
+
+def _adaptive_shape(name: str) -> Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]:
+    def rule(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+        b, c, _, _ = image(inputs[0], name)
+        size = p["output_size"]
+        if len(size) not in (1, 2):
+            raise ShapeProblem("invalid-parameter", f"{name} output_size takes one or two sizes")
+        oh, ow = (size[0], size[0]) if len(size) == 1 else size
+        flags = inputs[0].spatial
+        return TensorShape((b, c, oh, ow), (flags[0], flags[1], False, False))
+
+    return rule
+
+
+def _bn_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    if shape.rank not in (2, 3, 4):
+        raise ShapeProblem(
+            "rank-mismatch", f"BN normalises axis 1 of a 2-D to 4-D tensor, got {shape}"
+        )
+    _channel_check(shape, 1, "BN")
+    return shape
+
+
+def _bn_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) -> Cost:
+    return Cost(params=2 * inputs[0].dims[1])
+
+
+def _ln_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    if shape.spatial[-1]:
+        raise ShapeProblem(
+            "ln-axis",
+            f"LN normalises the last axis, but it has size {shape.dims[-1]}, which depends on the "
+            "image size; put channels last first, e.g. permute(0,2,3,1) -> LN -> permute(0,3,1,2)",
+        )
+    return shape
+
+
+def _ln_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) -> Cost:
+    return Cost(params=2 * inputs[0].dims[-1])
+
+
+def _elementwise(name: str) -> Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]:
+    def rule(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+        return broadcast(inputs, name)
+
+    return rule
+
+
+def _matmul_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    left, right = inputs
+    if left.rank < 2 or right.rank < 2:
+        raise ShapeProblem(
+            "shape-mismatch", f"multiply (matrix product) needs 2-D or larger inputs, got {left} and {right}"
+        )
+    if left.dims[-1] != right.dims[-2]:
+        raise ShapeProblem(
+            "shape-mismatch",
+            f"multiply computes first @ second: the last axis of the first input ({left.dims[-1]}) "
+            f"must equal the second-to-last axis of the second ({right.dims[-2]}); got {left} and {right}",
+        )
+    batch = broadcast(
+        [TensorShape(left.dims[:-2], left.spatial[:-2]), TensorShape(right.dims[:-2], right.spatial[:-2])],
+        "multiply",
+    )
+    return TensorShape(
+        batch.dims + (left.dims[-2], right.dims[-1]),
+        batch.spatial + (left.spatial[-2], right.spatial[-1]),
+    )
+
+
+def _matmul_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) -> Cost:
+    return Cost(macs=out.numel() * inputs[0].dims[-1])
+
+
+def _concat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    first = inputs[0]
+    axis = normalize_axis(p["dim"], first.rank, "concat")
+    total = 0
+    flag = False
+    for shape in inputs:
+        if shape.rank != first.rank or any(
+            a != b for i, (a, b) in enumerate(zip(shape.dims, first.dims)) if i != axis
+        ):
+            listed = ", ".join(str(s) for s in inputs)
+            raise ShapeProblem(
+                "shape-mismatch",
+                f"concat along axis {axis} needs all other axes equal, got {listed}",
+            )
+        total += shape.dims[axis]
+        flag = flag or shape.spatial[axis]
+    dims = list(first.dims)
+    flags = list(first.spatial)
+    dims[axis], flags[axis] = total, flag
+    return TensorShape(tuple(dims), tuple(flags))
+
+
+def _reduce_shape(name: str) -> Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]:
+    def rule(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+        shape = inputs[0]
+        axes = {normalize_axis(a, shape.rank, name) for a in p["dim"]}
+        if p["keepdim"]:
+            return TensorShape(
+                tuple(1 if i in axes else d for i, d in enumerate(shape.dims)),
+                tuple(False if i in axes else f for i, f in enumerate(shape.spatial)),
+            )
+        keep = [i for i in range(shape.rank) if i not in axes]
+        return TensorShape(
+            tuple(shape.dims[i] for i in keep), tuple(shape.spatial[i] for i in keep)
+        )
+
+    return rule
+
+
+def _softmax_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    normalize_axis(p["dim"], inputs[0].rank, "softmax")
+    return inputs[0]
+
+
+def _permute_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    dims = p.get("dims")
+    if not dims or sorted(normalize_axis(d, shape.rank, "permute") for d in dims) != list(
+        range(shape.rank)
+    ):
+        raise ShapeProblem(
+            "permute-invalid",
+            f"permute needs a permutation of 0..{shape.rank - 1} for a {shape.rank}-D tensor "
+            f"{shape}, got {tuple(dims or ())}",
+        )
+    order = [normalize_axis(d, shape.rank, "permute") for d in dims]
+    return TensorShape(
+        tuple(shape.dims[i] for i in order), tuple(shape.spatial[i] for i in order)
+    )
+
+
+def _repeat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    counts = p.get("dims") or ()
+    if len(counts) < shape.rank:
+        raise ShapeProblem(
+            "repeat-invalid",
+            f"repeat needs at least {shape.rank} counts for a {shape.rank}-D tensor {shape}, "
+            f"got {len(counts)}",
+        )
+    if any(c <= 0 for c in counts):
+        raise ShapeProblem("repeat-invalid", f"repeat counts must be positive, got {tuple(counts)}")
+    pad = len(counts) - shape.rank
+    dims = (1,) * pad + shape.dims
+    flags = (False,) * pad + shape.spatial
+    spatial_args = p.get("_spatial", {}).get("dims", (False,) * len(counts))
+    return TensorShape(
+        tuple(d * c for d, c in zip(dims, counts)),
+        tuple(f or s for f, s in zip(flags, spatial_args)),
+    )
+
+
+def _reshape_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    shape = inputs[0]
+    sizes = list(p.get("dims") or ())
+    spatial_args = list(p.get("_spatial", {}).get("dims", (False,) * len(sizes)))
+    if not sizes:
+        raise ShapeProblem("reshape-invalid", "reshape needs the target sizes, e.g. reshape(B,C,H*W)")
+    unknown = [i for i, s in enumerate(sizes) if s == -1]
+    if len(unknown) > 1 or any(s <= 0 for s in sizes if s != -1):
+        raise ShapeProblem(
+            "reshape-invalid",
+            f"reshape sizes must be positive, with at most one -1; got {tuple(sizes)}",
+        )
+    total = shape.numel()
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or total % known:
+            raise ShapeProblem(
+                "reshape-invalid",
+                f"reshape of {shape} ({total} elements) to {tuple(sizes)}: -1 cannot be inferred",
+            )
+        sizes[unknown[0]] = total // known
+        spatial_args[unknown[0]] = any(shape.spatial)
+    elif known != total:
+        raise ShapeProblem(
+            "reshape-invalid",
+            f"reshape of {shape} ({total} elements) to {tuple(sizes)} ({known} elements) "
+            "must keep the number of elements",
+        )
+    return TensorShape(tuple(sizes), tuple(spatial_args))
+
+
+def _never(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
+    raise ShapeProblem("internal", "input nodes get their shape from the probe")
+
+
+# ------------------------------------------------------------------------------------ the table
+
+
+def builtin_operator_specs() -> list[OperatorSpec]:
+    """Fresh specs for every built-in operator (the order is the prompt's order)."""
+    unary = {"min_inputs": 1, "max_inputs": 1}
+    return [
+        OperatorSpec("input", _never, min_inputs=0, max_inputs=0, summary="the block's input (B, C, H, W)"),
+        OperatorSpec("input1", _never, min_inputs=0, max_inputs=0, summary="first input of a two-input block (B, dim, H, W)"),
+        OperatorSpec("input2", _never, min_inputs=0, max_inputs=0, summary="second input of a two-input block (B, dim, H, W)"),
+        OperatorSpec("output", _identity, **unary, summary="the block's result; exactly one input"),
+        OperatorSpec(
+            "Conv2d",
+            _conv_shape,
+            ConvParams,
+            _conv_cost,
+            **unary,
+            positional=("out_channels", "kernel_size", "stride"),
+            positive=("out_channels", "kernel_size", "stride", "dilation", "groups"),
+            summary="2-D convolution, 'same' padding: out size = ceil(in/stride)",
+            example="Conv2d(out_channels=C,kernel_size=3,stride=1,dilation=1,groups=1,bias=True)",
+        ),
+        OperatorSpec(
+            "Linear",
+            _linear_shape,
+            LinearParams,
+            _linear_cost,
+            **unary,
+            positional=("out_channels",),
+            positive=("out_channels",),
+            summary="fully connected layer over the last axis",
+            example="Linear(out_channels=C*4)",
+        ),
+        OperatorSpec(
+            "AvgPool2d",
+            _pool_shape("AvgPool2d"),
+            PoolParams,
+            **unary,
+            positional=("kernel_size", "stride"),
+            positive=("kernel_size",),
+            summary="average pooling, 'same' padding (stride defaults to kernel_size)",
+            example="AvgPool2d(kernel_size=3,stride=1)",
+        ),
+        OperatorSpec(
+            "MaxPool2d",
+            _pool_shape("MaxPool2d"),
+            PoolParams,
+            **unary,
+            positional=("kernel_size", "stride"),
+            positive=("kernel_size",),
+            summary="max pooling, 'same' padding (stride defaults to kernel_size)",
+            example="MaxPool2d(kernel_size=3,stride=2)",
+        ),
+        OperatorSpec(
+            "AdaptiveAvgPool2d",
+            _adaptive_shape("AdaptiveAvgPool2d"),
+            AdaptivePoolParams,
+            **unary,
+            positional=("output_size",),
+            positive=("output_size",),
+            summary="average pool to a fixed spatial size",
+            example="AdaptiveAvgPool2d(output_size=1)",
+        ),
+        OperatorSpec(
+            "AdaptiveMaxPool2d",
+            _adaptive_shape("AdaptiveMaxPool2d"),
+            AdaptivePoolParams,
+            **unary,
+            positional=("output_size",),
+            positive=("output_size",),
+            summary="max pool to a fixed spatial size",
+            example="AdaptiveMaxPool2d(output_size=1)",
+        ),
+        OperatorSpec("ReLU", _identity, NoParams, **unary, summary="activation"),
+        OperatorSpec("GELU", _identity, NoParams, **unary, summary="activation"),
+        OperatorSpec("Sigmoid", _identity, NoParams, **unary, summary="activation"),
+        OperatorSpec(
+            "BN", _bn_shape, NoParams, _bn_cost, **unary, aliases=("BatchNorm2d",),
+            summary="batch normalisation over axis 1 (channels)",
+        ),
+        OperatorSpec(
+            "LN", _ln_shape, NoParams, _ln_cost, **unary, aliases=("LayerNorm",),
+            summary="layer normalisation over the last axis (channels must be last)",
+        ),
+        OperatorSpec(
+            "Add", _elementwise("Add"), NoParams, min_inputs=2, max_inputs=None, commutative=True,
+            summary="element-wise sum of 2+ inputs (broadcasting)",
+        ),
+        OperatorSpec(
+            "Mul", _elementwise("Mul"), NoParams, min_inputs=2, max_inputs=None, commutative=True,
+            summary="element-wise product of 2+ inputs (broadcasting), e.g. attention gating",
+        ),
+        OperatorSpec(
+            "multiply", _matmul_shape, NoParams, _matmul_cost, min_inputs=2, max_inputs=2,
+            summary="matrix product first @ second (input order = edge order)",
+        ),
+        OperatorSpec(
+            "concat", _concat_shape, ConcatParams, min_inputs=1, max_inputs=None,
+            positional=("dim",),
+            summary="concatenate inputs along an axis, in edge order",
+            example="concat(dim=1)",
+        ),
+        OperatorSpec(
+            "mean", _reduce_shape("mean"), ReduceParams, **unary, positional=("dim", "keepdim"),
+            summary="mean over axes", example="mean(dim=1,keepdim=True)",
+        ),
+        OperatorSpec(
+            "max", _reduce_shape("max"), ReduceParams, **unary, positional=("dim", "keepdim"),
+            summary="maximum over axes", example="max(dim=1,keepdim=True)",
+        ),
+        OperatorSpec(
+            "sum", _reduce_shape("sum"), ReduceParams, **unary, positional=("dim", "keepdim"),
+            summary="sum over axes", example="sum(dim=(2,3),keepdim=True)",
+        ),
+        OperatorSpec(
+            "softmax", _softmax_shape, SoftmaxParams, **unary, positional=("dim",),
+            summary="softmax along an axis", example="softmax(dim=-1)",
+        ),
+        OperatorSpec(
+            "permute", _permute_shape, DimsParams, **unary, varargs="dims", layer=False,
+            summary="reorder axes", example="permute(0,2,3,1)",
+        ),
+        OperatorSpec(
+            "repeat", _repeat_shape, DimsParams, **unary, varargs="dims", layer=False,
+            summary="tile along axes (counts may use B, C, H, W)", example="repeat(1,1,H,W)",
+        ),
+        OperatorSpec(
+            "reshape", _reshape_shape, DimsParams, **unary, varargs="dims", layer=False,
+            summary="reshape (sizes may use B, C, H, W; one -1 allowed)",
+            example="reshape(B,C,H*W)",
+        ),
+        OperatorSpec(
+            "DropPath", _identity, DropPathParams, **unary, positional=("drop_prob",),
+            summary="stochastic depth on the branch (identity at inference)",
+            example="DropPath(drop_prob=0.1)",
+        ),
+    ]
+
+
+def register_builtin_operators(register: Callable[[OperatorSpec], None]) -> None:
+    """Register every built-in operator through ``register`` (the hook's callback)."""
+    for spec in builtin_operator_specs():
+        register(spec)
+
+
+def default_registry() -> OperatorRegistry:
+    """A fresh registry with the built-in operators only (no plugins).
+
+    Library users who do not need plugins call this; the CLI and sessions build theirs with
+    :func:`nader.plugins.manager.build_runtime`, which includes plugin operators.
+    """
+    registry = OperatorRegistry()
+    register_builtin_operators(registry.register)
+    return registry
+
+
+__all__ = ["builtin_operator_specs", "default_registry", "register_builtin_operators", "NoParams"]

@@ -1,0 +1,265 @@
+"""Canonical labelling and hashing of blocks: equal digests exactly for isomorphic blocks.
+
+Node labels are the operator plus its normalized parameters (defaults filled, keys sorted,
+expressions normalized so ``C/4`` equals ``C//4``). Inputs of commuting operators (Add, Mul) are
+unordered; inputs of every other operator are ordered.
+
+Plain Merkle hashing from the inputs is not enough: a node shared by two consumers and two
+identical copies of it hash alike. We therefore compute a canonical *labelling* by colour
+refinement (1-WL over ordered in-edges and positioned out-edges, seeded with up/down Merkle
+hashes) followed by individualisation-refinement on the classes that remain tied — the scheme of
+nauty, with its first-path automorphism pruning, so symmetric branches cost linear time. The
+graph relabelled by that labelling is serialised and digested with SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nader.ir.expr import Expr, normalize
+from nader.ir.graph import Block
+from nader.ir.ops import BoundParams, OperatorRegistry
+from nader.ir.structure import Limits, Structure, analyze_structure
+
+HASH_HEX_CHARS = 32  # 128 bits
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ",".join(_format_value(v) for v in value) + ")"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float):
+        return repr(value)
+    if value is None:
+        return "None"
+    return str(normalize(value))  # type: ignore[arg-type]
+
+
+def node_label(op: str, bound: BoundParams | None) -> str:
+    """``Conv2d(bias=True,dilation=1,groups=1,kernel_size=3,out_channels=C,stride=1)``."""
+    if bound is None or not (bound.sizes or bound.others):
+        return op
+    items = ",".join(f"{k}={_format_value(v)}" for k, v in bound.normalized_items())
+    return f"{op}({items})"
+
+
+@dataclass(frozen=True)
+class LabelledGraph:
+    """The minimal graph the canonical form needs: labels, ordered inputs, commutativity."""
+
+    labels: tuple[str, ...]
+    inputs: tuple[tuple[int, ...], ...]
+    commutative: tuple[bool, ...]
+
+    @classmethod
+    def from_structure(cls, structure: Structure) -> tuple[LabelledGraph, tuple[int, ...]]:
+        ids = structure.order
+        index = {node_id: i for i, node_id in enumerate(ids)}
+        labels = []
+        inputs = []
+        commutative = []
+        for node_id in ids:
+            spec = structure.specs[node_id]
+            labels.append(node_label(spec.name, structure.params.get(node_id)))
+            inputs.append(tuple(index[s] for s in structure.inputs[node_id]))
+            commutative.append(spec.commutative)
+        return cls(tuple(labels), tuple(inputs), tuple(commutative)), ids
+
+
+def _rank(keys: Sequence[object]) -> list[int]:
+    """Replace keys by their rank among the distinct keys (a canonical renaming)."""
+    distinct = sorted(set(keys))  # type: ignore[type-var]
+    table = {key: i for i, key in enumerate(distinct)}
+    return [table[key] for key in keys]
+
+
+class _Canonizer:
+    def __init__(self, graph: LabelledGraph) -> None:
+        self.graph = graph
+        n = len(graph.labels)
+        self.n = n
+        consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for target, sources in enumerate(graph.inputs):
+            for position, source in enumerate(sources):
+                consumers[source].append((target, -1 if graph.commutative[target] else position))
+        self.consumers = consumers
+        self.label_rank = _rank(graph.labels)
+
+    def initial_colors(self) -> list[int]:
+        graph = self.graph
+        n = self.n
+        # Up/down Merkle seeds; ints hash deterministically, so these are numbering-independent.
+        order = _topological(graph.inputs)
+        up = [0] * n
+        for v in order:
+            ins = tuple(up[u] for u in graph.inputs[v])
+            up[v] = hash((self.label_rank[v], tuple(sorted(ins)) if graph.commutative[v] else ins))
+        down = [0] * n
+        for v in reversed(order):
+            outs = tuple(sorted((down[w], pos) for w, pos in self.consumers[v]))
+            down[v] = hash((self.label_rank[v], outs))
+        return _rank(list(zip(self.label_rank, up, down)))
+
+    def refine(self, colors: list[int]) -> list[int]:
+        graph = self.graph
+        count = len(set(colors))
+        while True:
+            keys = []
+            for v in range(self.n):
+                ins = [colors[u] for u in graph.inputs[v]]
+                if graph.commutative[v]:
+                    ins.sort()
+                outs = sorted((colors[w], pos) for w, pos in self.consumers[v])
+                keys.append((colors[v], tuple(ins), tuple(outs)))
+            colors = _rank(keys)
+            new_count = len(set(colors))
+            if new_count == count:
+                return colors
+            count = new_count
+
+    def encode(self, colors: list[int]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        graph = self.graph
+        rows: list[tuple[int, tuple[str, tuple[int, ...]]]] = []
+        for v in range(self.n):
+            ins = [colors[u] for u in graph.inputs[v]]
+            if graph.commutative[v]:
+                ins.sort()
+            rows.append((colors[v], (graph.labels[v], tuple(ins))))
+        rows.sort()
+        return tuple(row for _, row in rows)
+
+    @staticmethod
+    def _target_cell(colors: list[int]) -> list[int] | None:
+        members: dict[int, list[int]] = {}
+        for v, c in enumerate(colors):
+            members.setdefault(c, []).append(v)
+        tied = [group for c, group in sorted(members.items()) if len(group) > 1]
+        return tied[0] if tied else None
+
+    @staticmethod
+    def _individualize(colors: list[int], v: int) -> list[int]:
+        return _rank([(c, 0 if u == v else 1) for u, c in enumerate(colors)])
+
+    def first_leaf(self, colors: list[int]) -> tuple[list[int], tuple]:  # type: ignore[type-arg]
+        colors = self.refine(colors)
+        cell = self._target_cell(colors)
+        while cell is not None:
+            colors = self.refine(self._individualize(colors, cell[0]))
+            cell = self._target_cell(colors)
+        return colors, self.encode(colors)
+
+    def search(self, colors: list[int]) -> tuple[tuple, list[int], tuple]:  # type: ignore[type-arg]
+        """Best (smallest) leaf encoding below ``colors``, its labelling, and the first leaf."""
+        colors = self.refine(colors)
+        cell = self._target_cell(colors)
+        if cell is None:
+            encoding = self.encode(colors)
+            return encoding, colors, encoding
+        best: tuple | None = None  # type: ignore[type-arg]
+        best_colors: list[int] = colors
+        first: tuple | None = None  # type: ignore[type-arg]
+        for i, v in enumerate(cell):
+            child = self._individualize(colors, v)
+            if i > 0:
+                _, leaf = self.first_leaf(child)
+                if leaf == first:
+                    continue  # an automorphism maps cell[0] to v: same subtree, prune
+            encoding, labelling, child_first = self.search(child)
+            if i == 0:
+                first = child_first
+            if best is None or encoding < best:
+                best, best_colors = encoding, labelling
+        assert best is not None
+        return best, best_colors, first  # type: ignore[return-value]
+
+
+def _topological(inputs: Sequence[Sequence[int]]) -> list[int]:
+    n = len(inputs)
+    indegree = [len(set(ins)) for ins in inputs]
+    consumers: list[set[int]] = [set() for _ in range(n)]
+    for v, ins in enumerate(inputs):
+        for u in ins:
+            consumers[u].add(v)
+    ready = [v for v in range(n) if indegree[v] == 0]
+    order: list[int] = []
+    while ready:
+        v = ready.pop()
+        order.append(v)
+        for w in consumers[v]:
+            indegree[w] -= 1
+            if indegree[w] == 0:
+                ready.append(w)
+    if len(order) != n:
+        raise ValueError("graph has a cycle")
+    return order
+
+
+def canonical_labelling(graph: LabelledGraph) -> tuple[list[int], tuple]:  # type: ignore[type-arg]
+    """A rank per node that is the same for isomorphic graphs, and the canonical encoding."""
+    canonizer = _Canonizer(graph)
+    encoding, colors, _ = canonizer.search(canonizer.initial_colors())
+    return colors, encoding
+
+
+def digest_encoding(encoding: tuple) -> str:  # type: ignore[type-arg]
+    return hashlib.sha256(repr(encoding).encode()).hexdigest()[:HASH_HEX_CHARS]
+
+
+def canonical_hash_of_graph(graph: LabelledGraph) -> str:
+    return digest_encoding(canonical_labelling(graph)[1])
+
+
+def canonical_hash_of_structure(structure: Structure) -> str:
+    graph, _ = LabelledGraph.from_structure(structure)
+    return canonical_hash_of_graph(graph)
+
+
+def canonical_hash(block: Block, registry: OperatorRegistry) -> str:
+    """Digest of ``block`` that is equal exactly for isomorphic blocks.
+
+    Raises :class:`~nader.errors.VerifyError` if the block's structure is broken (undefined
+    operators, bad parameters, cycles): such a block has no well-defined graph to hash.
+    """
+    from nader.errors import VerifyError
+
+    structure = analyze_structure(block, registry, block.role(), Limits())
+    if structure.errors or not structure.acyclic:
+        raise VerifyError(structure.errors)
+    return canonical_hash_of_structure(structure)
+
+
+class DedupIndex:
+    """Canonical hash → first id stored under it: O(1) expected lookup for "seen this before?"."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._table
+
+    def lookup(self, digest: str) -> str | None:
+        return self._table.get(digest)
+
+    def add(self, digest: str, item_id: str) -> str | None:
+        """Store ``item_id`` under ``digest``; returns the earlier id if one was already there."""
+        earlier = self._table.get(digest)
+        if earlier is None:
+            self._table[digest] = item_id
+        return earlier
+
+
+__all__ = [
+    "DedupIndex",
+    "LabelledGraph",
+    "canonical_hash",
+    "canonical_hash_of_graph",
+    "canonical_labelling",
+    "node_label",
+    "Expr",
+]

@@ -1,0 +1,324 @@
+"""Operators as data, and the host-owned registry that plugins fill.
+
+An :class:`OperatorSpec` says everything the generic passes need: arity, a pydantic parameter
+model (defaults, types), a pure shape rule, a cost rule, and whether inputs commute. Adding an
+operator never touches the verifier, the hash or the cost model; the backend looks up a
+lowering by the same name.
+
+There is no global registry: :func:`nader.ir.builtin_ops.default_registry` builds a fresh one,
+and the plugin manager builds one from every plugin's ``register_operators`` hook.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from nader.errors import PluginError
+from nader.ir.expr import Const, Expr, Sym
+from nader.ir.graph import Node, Value
+from nader.ir.shapes import ShapeProblem, TensorShape
+
+
+def _as_expr(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a size (integer or expression), got a boolean")
+    if isinstance(value, int):
+        return Const(value)
+    if isinstance(value, float):
+        raise ValueError(f"expected an integer size, got {value!r}")
+    if isinstance(value, (Const, Sym)) or type(value).__name__ in ("BinOp", "Neg"):
+        return value
+    if isinstance(value, tuple):
+        raise ValueError("expected a single size, got a tuple")
+    raise ValueError(f"expected a size, got {value!r}")
+
+
+def _as_exprs(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_as_expr(item) for item in value)
+    return (_as_expr(value),)
+
+
+def _as_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Const) and value.value in (0, 1):
+        return bool(value.value)
+    raise ValueError("expected True or False")
+
+
+def _as_float(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Const):
+        return float(value.value)
+    raise ValueError("expected a number")
+
+
+#: A size parameter: an integer or symbolic expression, evaluated at each probe.
+Size = Annotated[Any, BeforeValidator(_as_expr)]
+#: One size or a tuple of sizes (``kernel_size=(3,1)``, ``dim=(2,3)``).
+Sizes = Annotated[tuple[Any, ...], BeforeValidator(_as_exprs)]
+Flag = Annotated[bool, BeforeValidator(_as_bool)]
+Number = Annotated[float, BeforeValidator(_as_float)]
+
+
+class OpParams(BaseModel):
+    """Base class of operator parameter models: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, validate_default=True
+    )
+
+
+class NoParams(OpParams):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """Per-sample costs of one node.
+
+    ``params``: trainable parameters. ``flops``: multiply-adds of Conv2d and Linear with their
+    biases, NAS-Bench-201's convention. ``macs``: multiply-adds of conv, linear and matmul
+    without biases — what fvcore counts.
+    """
+
+    params: int = 0
+    flops: int = 0
+    macs: int = 0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.params + other.params, self.flops + other.flops, self.macs + other.macs)
+
+
+ZERO_COST = Cost()
+
+#: ``shape_rule(inputs, params)``: params are the model's fields with sizes evaluated to ints.
+ShapeRule = Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]
+#: ``cost_rule(inputs, output, params)`` with batch-inclusive shapes; returns whole-batch cost.
+CostRule = Callable[[list[TensorShape], TensorShape, Mapping[str, Any]], Cost]
+
+
+def _no_cost(inputs: list[TensorShape], output: TensorShape, params: Mapping[str, Any]) -> Cost:
+    return ZERO_COST
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    """Everything the IR passes need to know about one operator."""
+
+    name: str
+    shape_rule: ShapeRule
+    params: type[OpParams] = NoParams
+    cost_rule: CostRule = _no_cost
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    commutative: bool = False
+    varargs: str | None = None
+    #: Layer operators may not use B, H or W in parameters (their weights would depend on the
+    #: input size); shape operators such as reshape may.
+    layer: bool = True
+    #: Parameter names, in order, that positional arguments fill (e.g. ``Conv2d(16, 3)``).
+    positional: tuple[str, ...] = ()
+    #: For sizes that must be positive (channels, kernel sizes); names of such fields.
+    positive: tuple[str, ...] = ()
+    summary: str = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+    source: str = "nader"
+
+    def arity_text(self) -> str:
+        if self.max_inputs == self.min_inputs:
+            return f"exactly {self.min_inputs}"
+        if self.max_inputs is None:
+            return f"at least {self.min_inputs}"
+        return f"{self.min_inputs} to {self.max_inputs}"
+
+
+class ParamProblem(Exception):
+    """A node's arguments do not fit its operator's parameter model."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class BoundParams:
+    """A node's validated parameters: the pydantic model plus the sizes still symbolic."""
+
+    model: OpParams
+    sizes: tuple[tuple[str, Any], ...]  # (field, Expr | tuple[Expr, ...]) for evaluation
+    others: tuple[tuple[str, Any], ...]  # non-size fields (bools, floats)
+
+    def normalized_items(self) -> tuple[tuple[str, Any], ...]:
+        return tuple(sorted(self.sizes + self.others))
+
+
+def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, str]:
+    first = err.errors()[0]
+    location = ".".join(str(part) for part in first.get("loc", ()))
+    kind = first.get("type", "")
+    fields = ", ".join(spec.params.model_fields) or "no parameters"
+    if kind == "missing":
+        return (
+            "missing-parameter",
+            f"{spec.name} needs parameter {location!r} (parameters: {fields})",
+        )
+    if kind == "extra_forbidden":
+        return (
+            "unknown-parameter",
+            f"{spec.name} has no parameter {location!r}; it takes {fields}",
+        )
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return ("invalid-parameter", f"{spec.name} parameter {location!r}: {message}")
+
+
+@functools.lru_cache(maxsize=8192)
+def _bind_cached(spec: OperatorSpec, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]) -> BoundParams:
+    values: dict[str, Any] = {}
+    if spec.varargs is not None:
+        if args:
+            values[spec.varargs] = tuple(args)
+    else:
+        if len(args) > len(spec.positional):
+            raise ParamProblem(
+                "invalid-parameter",
+                f"{spec.name} takes at most {len(spec.positional)} positional arguments "
+                f"({', '.join(spec.positional) or 'none'}); write key=value",
+            )
+        values.update(zip(spec.positional, args))
+    for key, value in kwargs:
+        if key in values:
+            raise ParamProblem("invalid-parameter", f"{spec.name}: parameter {key!r} given twice")
+        values[key] = value
+    try:
+        model = spec.params.model_validate(values)
+    except ValidationError as err:
+        raise ParamProblem(*_describe_pydantic(err, spec)) from None
+    sizes: list[tuple[str, Any]] = []
+    others: list[tuple[str, Any]] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, tuple) or _is_expr(value):
+            sizes.append((name, value))
+        else:
+            others.append((name, value))
+    return BoundParams(model, tuple(sizes), tuple(others))
+
+
+def _is_expr(value: Any) -> bool:
+    return type(value).__name__ in ("Const", "Sym", "BinOp", "Neg")
+
+
+def bind_params(spec: OperatorSpec, node: Node) -> BoundParams:
+    """Validate a node's arguments against its operator (cached: nodes repeat a lot)."""
+    try:
+        return _bind_cached(spec, node.args, node.kwargs)
+    except TypeError:  # unhashable value; cannot happen with parser output
+        return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
+
+
+@dataclass
+class OperatorRegistry:
+    """Host-owned table of operators; filled through ``register`` (built-ins and plugins alike)."""
+
+    _specs: dict[str, OperatorSpec] = field(default_factory=dict)
+    _folded: dict[str, str] = field(default_factory=dict)
+
+    def register(self, spec: OperatorSpec, *, plugin: str = "nader") -> None:
+        """Add ``spec``; a name already taken (ignoring case) is an error naming both plugins."""
+        if not isinstance(spec, OperatorSpec):
+            raise PluginError(f"plugin {plugin!r} registered {spec!r}, which is not an OperatorSpec")
+        _validate_spec(spec, plugin)
+        spec = _with_source(spec, plugin)
+        for name in (spec.name, *spec.aliases):
+            folded = name.lower()
+            if folded in self._folded:
+                other = self._specs[self._folded[folded]]
+                raise PluginError(
+                    f"operator {name!r} from plugin {plugin!r} clashes with {other.name!r} "
+                    f"from plugin {other.source!r}"
+                )
+        self._specs[spec.name] = spec
+        for name in (spec.name, *spec.aliases):
+            self._folded[name.lower()] = spec.name
+
+    def get(self, name: str) -> OperatorSpec | None:
+        """Exact name first, then case-insensitive (the corpus writes both ``concat`` and ``Concat``)."""
+        spec = self._specs.get(name)
+        if spec is not None:
+            return spec
+        canonical = self._folded.get(name.lower())
+        return self._specs[canonical] if canonical is not None else None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __iter__(self) -> Iterator[OperatorSpec]:
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self) -> list[str]:
+        return list(self._specs)
+
+    def closest(self, name: str) -> list[str]:
+        """Names that look like ``name``, for "did you mean" hints."""
+        import difflib
+
+        return difflib.get_close_matches(name, list(self._specs), n=3, cutoff=0.6)
+
+
+def _with_source(spec: OperatorSpec, plugin: str) -> OperatorSpec:
+    if spec.source == plugin:
+        return spec
+    from dataclasses import replace
+
+    return replace(spec, source=plugin)
+
+
+def _validate_spec(spec: OperatorSpec, plugin: str) -> None:
+    problems: list[str] = []
+    if not isinstance(spec.name, str) or not spec.name.isidentifier():
+        problems.append(f"name {spec.name!r} is not an identifier")
+    if not callable(spec.shape_rule):
+        problems.append("shape_rule is not callable")
+    if not callable(spec.cost_rule):
+        problems.append("cost_rule is not callable")
+    if not (isinstance(spec.params, type) and issubclass(spec.params, BaseModel)):
+        problems.append("params is not a pydantic model class")
+    if not isinstance(spec.min_inputs, int) or spec.min_inputs < 0:
+        problems.append("min_inputs must be a non-negative integer")
+    if spec.max_inputs is not None and (
+        not isinstance(spec.max_inputs, int) or spec.max_inputs < spec.min_inputs
+    ):
+        problems.append("max_inputs must be None or an integer >= min_inputs")
+    if problems:
+        raise PluginError(
+            f"plugin {plugin!r} registered an invalid operator {getattr(spec, 'name', '?')!r}: "
+            + "; ".join(problems)
+        )
+
+
+def check_positive(spec: OperatorSpec, values: Mapping[str, Any]) -> None:
+    """Sizes named in ``spec.positive`` must be positive integers at the probe."""
+    for name in spec.positive:
+        value = values.get(name)
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if item is not None and item <= 0:
+                raise ShapeProblem(
+                    "non-positive-size",
+                    f"{spec.name} parameter {name!r} evaluates to {item}; sizes must be positive integers",
+                )

@@ -1,0 +1,331 @@
+"""Probe-independent checks of a block: operators, parameters, symbols, wiring, acyclicity.
+
+:func:`analyze_structure` returns a :class:`Structure` (resolved operator per node, bound
+parameters, ordered inputs, a topological order) plus every problem found. Shape inference runs
+on top of it, once per probe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nader.errors import Diagnostic
+from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize, symbols_of
+from nader.ir.graph import Block, Role
+from nader.ir.ops import BoundParams, OperatorRegistry, OperatorSpec, ParamProblem, bind_params
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds checked before anything is built."""
+
+    max_nodes: int = 1_000
+    max_edges: int = 5_000
+    max_rank: int = 8
+    max_channels: int = 1 << 16
+    max_tensor_elements: int = 1 << 31
+    max_params: int = 1_000_000_000
+
+
+@dataclass
+class Structure:
+    block: Block
+    role: Role
+    two_input: bool
+    specs: dict[int, OperatorSpec] = field(default_factory=dict)
+    params: dict[int, BoundParams] = field(default_factory=dict)
+    inputs: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    order: tuple[int, ...] = ()
+    input_ids: tuple[int, ...] = ()
+    output_id: int | None = None
+    lines: dict[int, int] = field(default_factory=dict)
+    errors: list[Diagnostic] = field(default_factory=list)
+    #: nodes whose own definition is broken; shape inference skips them and their descendants
+    broken: set[int] = field(default_factory=set)
+    acyclic: bool = False
+
+    def error(self, code: str, message: str, node: int | None = None, line: int | None = None) -> None:
+        if line is None and node is not None:
+            line = self.lines.get(node)
+        self.errors.append(Diagnostic(code, message, self.block.name, node, line))
+
+
+def _symbols_allowed(role: Role, two_input: bool) -> frozenset[str]:
+    if role is Role.CELL and not two_input:
+        return SYMBOLS - {"dim"}
+    return SYMBOLS
+
+
+def _check_symbols(structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams) -> bool:
+    allowed = _symbols_allowed(structure.role, structure.two_input)
+    ok = True
+    for name, value in bound.sizes:
+        exprs = value if isinstance(value, tuple) else (value,)
+        for expr in exprs:
+            used = symbols_of(expr)
+            unknown = sorted(used - allowed)
+            if unknown:
+                ok = False
+                if unknown == ["dim"]:
+                    structure.error(
+                        "unknown-symbol",
+                        f"{spec.name} parameter {name!r} uses 'dim', which a cell does not have: a "
+                        "cell keeps its input's C channels, so write C (or C*2, C/4, ...)",
+                        node_id,
+                    )
+                else:
+                    structure.error(
+                        "unknown-symbol",
+                        f"{spec.name} parameter {name!r} uses unknown symbol(s) "
+                        f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
+                        "and + - * / // ( )",
+                        node_id,
+                    )
+            elif spec.layer and used & SPATIAL_SYMBOLS:
+                ok = False
+                structure.error(
+                    "spatial-parameter",
+                    f"{spec.name} parameter {name!r} = {normalize(expr)} uses "
+                    f"{', '.join(sorted(used & SPATIAL_SYMBOLS))}; layer parameters may not depend on "
+                    "the batch or image size (only reshape/repeat/permute may)",
+                    node_id,
+                )
+    return ok
+
+
+def analyze_structure(
+    block: Block, registry: OperatorRegistry, role: Role, limits: Limits
+) -> Structure:
+    """Resolve operators and parameters, check wiring, and order the nodes topologically."""
+    structure = Structure(block=block, role=role, two_input=block.is_two_input)
+    if len(block.nodes) > limits.max_nodes:
+        structure.error(
+            "resource-limit", f"block has {len(block.nodes)} nodes; the limit is {limits.max_nodes}"
+        )
+        return structure
+    if sum(len(e.sources) for e in block.edges) > limits.max_edges:
+        structure.error("resource-limit", f"block has more than {limits.max_edges} edges")
+        return structure
+
+    # -- nodes: ids, operators, parameters
+    defined: dict[int, int] = {}
+    for node in block.nodes:
+        if node.id in defined:
+            structure.error(
+                "duplicate-node",
+                f"node id {node.id} is defined twice (lines {defined[node.id]} and {node.line}); "
+                "give every node its own id",
+                node.id,
+                node.line,
+            )
+            structure.broken.add(node.id)
+            continue
+        defined[node.id] = node.line
+        structure.lines[node.id] = node.line
+        spec = registry.get(node.op)
+        if spec is None:
+            hint = registry.closest(node.op)
+            structure.error(
+                "undefined-operator",
+                f"{node.op!r} is not an operator"
+                + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+                + f"; available: {', '.join(registry.names())}",
+                node.id,
+            )
+            structure.broken.add(node.id)
+            continue
+        structure.specs[node.id] = spec
+        try:
+            bound = bind_params(spec, node)
+        except ParamProblem as problem:
+            structure.error(problem.code, problem.message, node.id)
+            structure.broken.add(node.id)
+            continue
+        structure.params[node.id] = bound
+        if not _check_symbols(structure, node.id, spec, bound):
+            structure.broken.add(node.id)
+
+    # -- inputs and outputs for the block's kind
+    by_op: dict[str, list[int]] = {}
+    for node_id, spec in structure.specs.items():
+        by_op.setdefault(spec.name, []).append(node_id)
+    singles, firsts, seconds = by_op.get("input", []), by_op.get("input1", []), by_op.get("input2", [])
+    if structure.two_input:
+        if singles:
+            structure.error(
+                "extra-input",
+                "a two-input block uses input1 and input2, not input",
+                singles[0],
+            )
+        for name, found in (("input1", firsts), ("input2", seconds)):
+            if not found:
+                structure.error("missing-input", f"a two-input block needs a node N:{name}")
+            for extra in found[1:]:
+                structure.error("extra-input", f"{name} is defined more than once", extra)
+        structure.input_ids = tuple(firsts[:1] + seconds[:1])
+    else:
+        if not singles:
+            structure.error("missing-input", "the block has no input node; add a line N:input")
+        for extra in singles[1:]:
+            structure.error("extra-input", "the block has several input nodes; keep exactly one", extra)
+        structure.input_ids = tuple(singles[:1])
+    outputs = by_op.get("output", [])
+    if not outputs:
+        structure.error("no-output", "the block has no output node; add a line N:output")
+    for extra in outputs[1:]:
+        structure.error(
+            "multiple-outputs", "the block has several output nodes; keep exactly one", extra
+        )
+    structure.output_id = outputs[0] if outputs else None
+
+    # -- edges
+    inputs: dict[int, list[int]] = {node_id: [] for node_id in defined}
+    consumers: dict[int, list[int]] = {node_id: [] for node_id in defined}
+    wiring_ok = True
+    for edge in block.edges:
+        missing = [n for n in (*edge.sources, edge.target) if n not in defined]
+        if missing:
+            wiring_ok = False
+            names = ", ".join(str(n) for n in dict.fromkeys(missing))
+            structure.error(
+                "undefined-node",
+                f"edge {','.join(map(str, edge.sources))}->{edge.target} refers to undefined node(s) "
+                f"{names}; define them with N:Op lines or fix the edge",
+                None,
+                edge.line,
+            )
+            continue
+        for source in edge.sources:
+            inputs[edge.target].append(source)
+            consumers[source].append(edge.target)
+    for node_id, spec in structure.specs.items():
+        count = len(inputs[node_id])
+        if spec.name in ("input", "input1", "input2") and count:
+            structure.error(
+                "input-has-inputs",
+                f"{spec.name} node {node_id} is the block's input and cannot receive edges "
+                f"(it gets {', '.join(map(str, inputs[node_id]))})",
+                node_id,
+            )
+            structure.broken.add(node_id)
+        elif spec.name == "output":
+            if count != 1:
+                structure.error(
+                    "output-arity",
+                    f"output must have exactly one input but has {count}"
+                    + (f" (from {', '.join(map(str, inputs[node_id]))})" if count else "")
+                    + "; combine branches with Add or concat first",
+                    node_id,
+                )
+                structure.broken.add(node_id)
+        elif count < spec.min_inputs or (spec.max_inputs is not None and count > spec.max_inputs):
+            structure.error(
+                "arity",
+                f"{spec.name} takes {spec.arity_text()} input(s) but node {node_id} has {count}"
+                + (f" (from {', '.join(map(str, inputs[node_id]))})" if count else ""),
+                node_id,
+            )
+            structure.broken.add(node_id)
+        if spec.name == "output" and consumers[node_id]:
+            structure.error(
+                "output-has-consumers",
+                f"output node {node_id} feeds {', '.join(map(str, consumers[node_id]))}; nothing "
+                "may follow the output",
+                node_id,
+            )
+    structure.inputs = {k: tuple(v) for k, v in inputs.items()}
+
+    # -- acyclicity (Kahn), then reachability both ways
+    indegree = {node_id: len(set(v)) for node_id, v in inputs.items()}
+    unique_consumers = {node_id: list(dict.fromkeys(v)) for node_id, v in consumers.items()}
+    ready = [node_id for node_id in defined if indegree[node_id] == 0]
+    order: list[int] = []
+    while ready:
+        current = ready.pop()
+        order.append(current)
+        for nxt in unique_consumers[current]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    if len(order) != len(defined):
+        cyclic = sorted(n for n in defined if indegree[n] > 0)
+        structure.error(
+            "cycle",
+            f"the edges form a cycle through node(s) {', '.join(map(str, cyclic))}; a block must "
+            "be a directed acyclic graph from input to output",
+            cyclic[0] if cyclic else None,
+        )
+        return structure
+    structure.acyclic = wiring_ok
+    # deterministic order: sort ready nodes by source position instead of pop order
+    position = {node.id: i for i, node in enumerate(block.nodes) if node.id in defined}
+    structure.order = _stable_topological(defined, inputs, unique_consumers, position)
+
+    reached = set(structure.input_ids)
+    for node_id in structure.order:
+        if node_id in reached:
+            continue
+        if inputs[node_id] and all(src in reached for src in inputs[node_id]):
+            reached.add(node_id)
+        elif inputs[node_id] and any(src in reached for src in inputs[node_id]):
+            reached.add(node_id)  # partially fed; arity/shape errors speak for it
+    feeds_output: set[int] = set()
+    if structure.output_id is not None:
+        stack = [structure.output_id]
+        while stack:
+            current = stack.pop()
+            if current in feeds_output:
+                continue
+            feeds_output.add(current)
+            stack.extend(inputs[current])
+    for node_id in structure.order:
+        spec = structure.specs.get(node_id)
+        if spec is not None and spec.name in ("input", "input1", "input2"):
+            if node_id in structure.input_ids and node_id not in feeds_output and structure.output_id is not None:
+                structure.error(
+                    "unused-node", f"input node {node_id} does not reach the output", node_id
+                )
+            continue
+        if not inputs[node_id] and not consumers[node_id]:
+            structure.error(
+                "unused-node",
+                f"node {node_id} has no edges; connect it or delete it",
+                node_id,
+            )
+        elif node_id not in reached:
+            structure.error(
+                "unreachable",
+                f"node {node_id} is not reachable from the input; every node must be computed "
+                "from the block's input",
+                node_id,
+            )
+        elif node_id not in feeds_output and structure.output_id is not None:
+            structure.error(
+                "dangling-branch",
+                f"the result of node {node_id} never reaches the output (dangling branch); "
+                "connect it onwards (e.g. into an Add or concat) or delete it",
+                node_id,
+            )
+    return structure
+
+
+def _stable_topological(
+    defined: dict[int, int],
+    inputs: dict[int, list[int]],
+    consumers: dict[int, list[int]],
+    position: dict[int, int],
+) -> tuple[int, ...]:
+    import heapq
+
+    indegree = {n: len(set(inputs[n])) for n in defined}
+    heap = [(position[n], n) for n in defined if indegree[n] == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    while heap:
+        _, current = heapq.heappop(heap)
+        order.append(current)
+        for nxt in consumers[current]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                heapq.heappush(heap, (position[nxt], nxt))
+    return tuple(order)

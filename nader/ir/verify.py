@@ -1,0 +1,348 @@
+"""The verifier: structure, shapes at probe points, role contract, resources, costs, hash.
+
+This is the Reflector's immediate-feedback tool. :func:`verify_block` never raises for bad
+input: it returns a :class:`BlockReport` whose ``errors`` name the block, node id, source line and
+an error code, in words an LLM can act on.
+
+Shapes are inferred at a *primary probe* (the one reported) and at an *alternate probe* with other
+batch, channel, ``dim`` and image sizes (H ≠ W). A block that only works at one size — a
+downsample that writes ``C*2`` where it means ``dim``, a reshape that swaps H and W — fails the
+second one, with a message that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from nader.errors import Diagnostic, ExpressionError
+from nader.ir.expr import SPATIAL_SYMBOLS, evaluate, symbols_of
+from nader.ir.graph import Block, Role
+from nader.ir.ops import Cost, OperatorRegistry, check_positive
+from nader.ir.shapes import ShapeProblem, TensorShape
+from nader.ir.structure import Limits, Structure, analyze_structure
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Concrete sizes at which shapes are inferred: the input (B, C, H, W) and ``dim``."""
+
+    batch: int = 2
+    channels: int = 64
+    height: int = 32
+    width: int = 32
+    dim: int = 64
+
+    def env(self) -> dict[str, int]:
+        return {"B": self.batch, "C": self.channels, "H": self.height, "W": self.width, "dim": self.dim}
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        return (self.batch, self.channels, self.height, self.width)
+
+
+def default_probe(role: Role, two_input: bool, scale: int = 1) -> Probe:
+    """The contract's defaults: a cell gets (2, 64, 32, 32) with dim = C; ``scale`` multiplies C."""
+    base = 64 * scale
+    if two_input:
+        return Probe(channels=base, dim=base)
+    if role is Role.STEM:
+        return Probe(channels=3, dim=base)
+    if role is Role.DOWNSAMPLE:
+        return Probe(channels=base, dim=2 * base)
+    return Probe(channels=base, dim=base)
+
+
+def alternate_probe(probe: Probe, role: Role, two_input: bool) -> Probe:
+    """Other sizes: batch+1, H doubled, W × 1.5, channels doubled, and for downsample blocks a
+    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim``."""
+    height = probe.height * 2
+    width = probe.width + max(probe.width // 2, 1)
+    if two_input:
+        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
+    if role is Role.STEM:
+        return Probe(probe.batch + 1, probe.channels, height, width, probe.dim * 2)
+    if role is Role.DOWNSAMPLE:
+        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 6)
+    return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
+
+
+@dataclass(frozen=True)
+class ShapeResult:
+    shapes: dict[int, TensorShape]
+    errors: list[Diagnostic]
+    cost: Cost
+    node_costs: dict[int, Cost]
+
+
+@dataclass(frozen=True)
+class BlockReport:
+    """Everything the verifier learned about one block."""
+
+    name: str
+    role: Role
+    valid: bool
+    errors: tuple[Diagnostic, ...]
+    probe: Probe
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
+    hash: str | None = None
+    params: int | None = None
+    flops: int | None = None
+    macs: int | None = None
+    stem_scale: int | None = None
+    shapes: Mapping[int, TensorShape] = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()
+    structure: Structure | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role.value,
+            "valid": self.valid,
+            "errors": [d.to_dict() for d in self.errors],
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "output_shape": list(self.output_shape) if self.output_shape else None,
+            "hash": self.hash,
+            "params": self.params,
+            "flops": self.flops,
+            "dim": self.probe.dim,
+            "stem_scale": self.stem_scale,
+            "notes": list(self.notes),
+        }
+
+    def feedback(self) -> str:
+        """The errors as the text the Reflector sends back to the Modifier."""
+        return "\n".join(str(d) for d in self.errors)
+
+
+def _evaluate_sizes(structure: Structure, node_id: int, env: Mapping[str, int]) -> dict[str, Any]:
+    bound = structure.params[node_id]
+    values: dict[str, Any] = dict(bound.others)
+    spatial: dict[str, tuple[bool, ...]] = {}
+    for name, value in bound.sizes:
+        if isinstance(value, tuple):
+            values[name] = tuple(evaluate(e, env) for e in value)
+            spatial[name] = tuple(bool(symbols_of(e) & SPATIAL_SYMBOLS - {"B"}) for e in value)
+        else:
+            values[name] = evaluate(value, env)
+            spatial[name] = (bool(symbols_of(value) & SPATIAL_SYMBOLS - {"B"}),)
+    values["_spatial"] = spatial
+    return values
+
+
+def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeResult:
+    """One generic topological pass: each node's shape from its inputs and its operator's rule."""
+    env = probe.env()
+    shapes: dict[int, TensorShape] = {}
+    errors: list[Diagnostic] = []
+    node_costs: dict[int, Cost] = {}
+    total = Cost()
+    input_channels = probe.dim if structure.two_input else probe.channels
+    start = TensorShape((probe.batch, input_channels, probe.height, probe.width), (False, False, True, True))
+    block_name = structure.block.name
+    for node_id in structure.order:
+        if node_id in structure.broken:
+            continue
+        spec = structure.specs.get(node_id)
+        if spec is None:
+            continue
+        if spec.min_inputs == 0 and spec.max_inputs == 0:
+            shapes[node_id] = start
+            continue
+        sources = structure.inputs[node_id]
+        if not sources or any(src not in shapes for src in sources):
+            continue  # an upstream problem was already reported
+        in_shapes = [shapes[src] for src in sources]
+        line = structure.lines.get(node_id)
+        try:
+            values = _evaluate_sizes(structure, node_id, env)
+            check_positive(spec, values)
+            out = spec.shape_rule(in_shapes, values)
+            if out.rank > limits.max_rank:
+                raise ShapeProblem("resource-limit", f"{out.rank}-D tensor exceeds the rank limit of {limits.max_rank}")
+            if any(d <= 0 for d in out.dims):
+                raise ShapeProblem(
+                    "non-positive-size",
+                    f"{spec.name} produces shape {out}; every size must be a positive integer",
+                )
+            if out.numel() > limits.max_tensor_elements:
+                raise ShapeProblem(
+                    "resource-limit",
+                    f"{spec.name} produces {out} = {out.numel():,} elements; the limit is "
+                    f"{limits.max_tensor_elements:,}",
+                )
+            if out.rank >= 2 and out.dims[1] > limits.max_channels and spec.layer:
+                raise ShapeProblem(
+                    "resource-limit",
+                    f"{spec.name} produces {out.dims[1]} channels; the limit is {limits.max_channels}",
+                )
+            cost = spec.cost_rule(in_shapes, out, values)
+        except ShapeProblem as problem:
+            errors.append(Diagnostic(problem.code, problem.message, block_name, node_id, line))
+            continue
+        except ExpressionError as problem:
+            errors.append(Diagnostic("expression-error", str(problem), block_name, node_id, line))
+            continue
+        shapes[node_id] = out
+        node_costs[node_id] = cost
+        total = total + cost
+        if total.params > limits.max_params:
+            errors.append(
+                Diagnostic(
+                    "resource-limit",
+                    f"the block has more than {limits.max_params:,} parameters",
+                    block_name,
+                    node_id,
+                    line,
+                )
+            )
+            break
+    return ShapeResult(shapes, errors, total, node_costs)
+
+
+def _role_errors(
+    structure: Structure, probe: Probe, shapes: Mapping[int, TensorShape], stem_scale: int | None
+) -> tuple[list[Diagnostic], int | None]:
+    """Compare the output shape with what the block's role requires."""
+    output_id = structure.output_id
+    if output_id is None or output_id not in shapes:
+        return [], None
+    got = shapes[output_id].dims
+    b, c, h, w, dim = probe.batch, probe.channels, probe.height, probe.width, probe.dim
+    role = structure.role
+    line = structure.lines.get(output_id)
+    name = structure.block.name
+
+    def fail(expected: str) -> list[Diagnostic]:
+        return [
+            Diagnostic(
+                "output-shape",
+                f"a {'two-input ' if structure.two_input else ''}{role.value} block must output "
+                f"{expected} but this one outputs {shapes[output_id]}",
+                name,
+                output_id,
+                line,
+            )
+        ]
+
+    if role is Role.CELL:
+        want = (b, dim, h, w) if structure.two_input else (b, c, h, w)
+        label = "(B, dim, H, W)" if structure.two_input else "(B, C, H, W), the input's shape,"
+        return ([] if got == want else fail(f"{label} = {want}")), None
+    if role is Role.DOWNSAMPLE:
+        want = (b, dim, -(-h // 2), -(-w // 2))
+        return ([] if got == want else fail(f"(B, dim, H/2, W/2) = {want}")), None
+    # stem
+    if len(got) != 4 or got[0] != b or got[1] != dim:
+        return fail(f"(B, dim, H/s, W/s) with dim = {dim}"), None
+    oh, ow = got[2], got[3]
+    if h % oh or w % ow or h // oh != w // ow:
+        return fail(f"(B, dim, H/s, W/s) for one integer reduction s (input {h}x{w})"), None
+    scale = h // oh
+    if stem_scale is not None and scale != stem_scale:
+        return fail(f"(B, dim, H/{stem_scale}, W/{stem_scale}) (stem scale {stem_scale}); it reduces by {scale}"), scale
+    return [], scale
+
+
+def _shape_pass(
+    structure: Structure, probe: Probe, limits: Limits, stem_scale: int | None
+) -> tuple[ShapeResult, list[Diagnostic], int | None]:
+    result = infer_shapes(structure, probe, limits)
+    role_errors, scale = _role_errors(structure, probe, result.shapes, stem_scale)
+    return result, result.errors + role_errors, scale
+
+
+_WIDTH_CODES = frozenset({"groups-divisibility"})
+
+
+def verify_block(
+    block: Block,
+    registry: OperatorRegistry,
+    *,
+    role: Role | None = None,
+    probe: Probe | None = None,
+    stem_scale: int | None = None,
+    limits: Limits | None = None,
+    with_hash: bool = True,
+) -> BlockReport:
+    """Check one block completely and report shapes, costs and the canonical hash.
+
+    ``probe=None`` uses the role's default probe; if the block then fails only because a
+    ``groups`` does not divide the channels at C=64, the probe's channels are raised to the
+    smallest multiple of 64 (up to 16×) that works, and a note says so — the width search applies
+    the same divisibility. An explicit probe is used as given.
+    """
+    limits = limits or Limits()
+    role = role or block.role()
+    structure = analyze_structure(block, registry, role, limits)
+    chosen = probe or default_probe(role, structure.two_input)
+    errors: list[Diagnostic] = list(structure.errors)
+    notes: list[str] = []
+    result: ShapeResult | None = None
+    scale: int | None = None
+    if structure.acyclic and structure.order:
+        result, shape_errors, scale = _shape_pass(structure, chosen, limits, stem_scale)
+        if probe is None and shape_errors and all(e.code in _WIDTH_CODES for e in shape_errors):
+            for multiple in range(2, 17):
+                candidate = default_probe(role, structure.two_input, multiple)
+                trial, trial_errors, trial_scale = _shape_pass(structure, candidate, limits, stem_scale)
+                if not trial_errors:
+                    notes.append(
+                        f"probe channels raised to {candidate.channels}: "
+                        + "; ".join(e.message for e in shape_errors[:1])
+                        + f" at {chosen.channels} (widths must respect this divisibility)"
+                    )
+                    chosen, result, shape_errors, scale = candidate, trial, trial_errors, trial_scale
+                    break
+        errors.extend(shape_errors)
+        if not shape_errors and not structure.errors:
+            alt = alternate_probe(chosen, role, structure.two_input)
+            _, alt_errors, _ = _shape_pass(structure, alt, limits, stem_scale if role is Role.STEM else None)
+            seen = {(e.node, e.code) for e in errors}
+            for err in alt_errors:
+                if err.code in _WIDTH_CODES or (err.node, err.code) in seen:
+                    continue
+                errors.append(
+                    replace(
+                        err,
+                        message=f"with input {alt.input_shape} and dim={alt.dim} (another size the "
+                        f"block must handle): {err.message}",
+                    )
+                )
+    valid = not errors
+    output_shape = None
+    if result is not None and structure.output_id in result.shapes:
+        output_shape = result.shapes[structure.output_id].dims  # type: ignore[index]
+    digest = None
+    if with_hash and structure.acyclic and not structure.errors:
+        from nader.ir.canonical import canonical_hash_of_structure
+
+        digest = canonical_hash_of_structure(structure)
+    params = flops = macs = None
+    if valid and result is not None:
+        batch = chosen.batch
+        params = result.cost.params
+        flops = result.cost.flops // batch
+        macs = result.cost.macs // batch
+    input_shape: tuple[int, ...] = chosen.input_shape
+    if structure.two_input:
+        input_shape = (chosen.batch, chosen.dim, chosen.height, chosen.width)
+    return BlockReport(
+        name=block.name,
+        role=role,
+        valid=valid,
+        errors=tuple(errors),
+        probe=chosen,
+        input_shape=input_shape,
+        output_shape=output_shape,
+        hash=digest,
+        params=params,
+        flops=flops,
+        macs=macs,
+        stem_scale=scale,
+        shapes=result.shapes if result is not None else {},
+        notes=tuple(notes),
+        structure=structure,
+    )
