@@ -1,0 +1,1 @@
+"""A design session: config, run directory, executors, the loop, progress and the report."""

@@ -1,0 +1,304 @@
+"""Executors train candidates away from the design loop: local worker processes, or Ray.
+
+Both are registered through ``register_executors`` (see :mod:`nader.session.plugin`). The loop
+submits :class:`TrainingJob` s (plain JSON-able payloads) and polls for :class:`JobResult` s, so
+agents keep proposing while candidates train. A crash, an out-of-memory or a timeout marks that
+candidate failed; the run goes on.
+
+The function a job runs is passed in as a Python callable by the host (never named by a config
+string), so no user or model text decides what gets imported.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobFunction = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class ExecutorConfig(BaseModel):
+    """``[executor]``: where and how candidates train."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "local"
+    #: candidates training at the same time
+    workers: int = Field(default=1, ge=1, le=1024)
+    #: seconds a candidate may train before it is stopped and marked ``timeout``
+    timeout_s: float = Field(default=3600.0, gt=0)
+    #: local: address-space limit per worker in MiB (an allocation beyond it fails as out of memory)
+    memory_limit_mb: int | None = Field(default=None, ge=64)
+    #: local: multiprocessing start method ("spawn" is safe with threads; "fork" starts faster)
+    start_method: str = "spawn"
+    #: ray: cluster address ("auto", "ray://host:10001"), or None for a local ray.init()
+    address: str | None = None
+    #: ray: resources requested per candidate
+    num_cpus: float = Field(default=1.0, ge=0)
+    num_gpus: float = Field(default=0.0, ge=0)
+    #: ray: CPUs for a local ray.init() (None = all)
+    local_cpus: int | None = Field(default=None, ge=1)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    arch_id: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class JobResult:
+    arch_id: str
+    status: str  # trained | failed | diverged | no_progress | timeout
+    valid_acc: float | None = None
+    test_acc: float | None = None
+    epochs: int | None = None
+    error: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    @classmethod
+    def from_output(cls, arch_id: str, output: dict[str, Any], wall_s: float) -> JobResult:
+        return cls(
+            arch_id=arch_id,
+            status=str(output.get("status", "trained")),
+            valid_acc=output.get("valid_acc"),
+            test_acc=output.get("test_acc"),
+            epochs=output.get("epochs"),
+            error=output.get("error"),
+            metrics={k: v for k, v in output.items() if k not in {"status", "valid_acc", "test_acc", "epochs", "error"}},
+            wall_s=wall_s,
+        )
+
+
+class Executor(Protocol):
+    def submit(self, job: TrainingJob) -> None: ...
+
+    def poll(self, timeout: float = 0.0) -> list[JobResult]: ...
+
+    def running(self) -> int: ...
+
+    @property
+    def capacity(self) -> int: ...
+
+    def shutdown(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- local processes
+
+
+def _child_main(target: JobFunction, payload: dict[str, Any], result_path: str, memory_limit_mb: int | None) -> None:
+    """Runs in the worker process: apply limits, run the job, write the result atomically."""
+    if memory_limit_mb is not None:
+        import resource
+
+        limit = memory_limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        output = target(payload)
+    except MemoryError:
+        output = {"status": "failed", "error": "out of memory"}
+    except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
+        tail = traceback.format_exc(limit=6)
+        output = {"status": "failed", "error": f"{type(err).__name__}: {err}\n{tail}"}
+    tmp = f"{result_path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(output, handle, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, result_path)
+
+
+@dataclass
+class _Running:
+    job: TrainingJob
+    process: Any
+    started: float
+    result_path: Path
+
+
+class LocalExecutor:
+    """Each candidate trains in its own worker process (at most ``workers`` at once)."""
+
+    def __init__(self, config: ExecutorConfig, target: JobFunction, scratch: Path) -> None:
+        self.config = config
+        self.target = target
+        self.scratch = Path(scratch)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        self._context = multiprocessing.get_context(config.start_method)
+        self._running: dict[str, _Running] = {}
+        self._waiting: list[TrainingJob] = []
+
+    @property
+    def capacity(self) -> int:
+        return self.config.workers
+
+    def running(self) -> int:
+        return len(self._running) + len(self._waiting)
+
+    def submit(self, job: TrainingJob) -> None:
+        self._waiting.append(job)
+        self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        while self._waiting and len(self._running) < self.config.workers:
+            job = self._waiting.pop(0)
+            result_path = self.scratch / f"{job.arch_id}.result.json"
+            result_path.unlink(missing_ok=True)
+            process = self._context.Process(
+                target=_child_main,
+                args=(self.target, job.payload, str(result_path), self.config.memory_limit_mb),
+                name=f"nader-train-{job.arch_id}",
+                daemon=True,
+            )
+            process.start()
+            self._running[job.arch_id] = _Running(job, process, time.monotonic(), result_path)
+
+    def poll(self, timeout: float = 0.0) -> list[JobResult]:
+        deadline = time.monotonic() + timeout
+        while True:
+            done = self._collect()
+            self._start_waiting()
+            if done or time.monotonic() >= deadline or not self._running:
+                return done
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+
+    def _collect(self) -> list[JobResult]:
+        done: list[JobResult] = []
+        now = time.monotonic()
+        for arch_id, item in list(self._running.items()):
+            elapsed = now - item.started
+            if item.process.is_alive():
+                if elapsed > self.config.timeout_s:
+                    item.process.terminate()
+                    item.process.join(5)
+                    if item.process.is_alive():
+                        item.process.kill()
+                        item.process.join(5)
+                    done.append(
+                        JobResult(arch_id, "timeout", error=f"training exceeded {self.config.timeout_s:g} s", wall_s=elapsed)
+                    )
+                    del self._running[arch_id]
+                continue
+            item.process.join()
+            del self._running[arch_id]
+            if item.result_path.exists():
+                output = json.loads(item.result_path.read_text(encoding="utf-8"))
+                done.append(JobResult.from_output(arch_id, output, elapsed))
+            else:
+                code = item.process.exitcode
+                reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                if code == -9:
+                    reason += " (often the out-of-memory killer)"
+                done.append(JobResult(arch_id, "failed", error=f"worker process died: {reason}", wall_s=elapsed))
+        return done
+
+    def shutdown(self) -> None:
+        for item in self._running.values():
+            if item.process.is_alive():
+                item.process.kill()
+                item.process.join(5)
+        self._running.clear()
+        self._waiting.clear()
+
+
+# --------------------------------------------------------------------------- ray
+
+
+class RayExecutor:
+    """Candidates as Ray tasks with CPU/GPU requests, on a local ``ray.init()`` or a cluster."""
+
+    def __init__(self, config: ExecutorConfig, target: JobFunction, scratch: Path) -> None:
+        try:
+            import ray
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            from nader.errors import ConfigError
+
+            raise ConfigError(
+                "executor 'ray' needs Ray: pip install 'nader[ray]' (or pip install 'ray[default]')"
+            ) from err
+        self._ray = ray
+        self.config = config
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {
+                "ignore_reinit_error": True,
+                "include_dashboard": False,
+                "log_to_driver": False,
+            }
+            if config.address:
+                kwargs["address"] = config.address
+            else:
+                # a local cluster's workers see the driver's import path (a checkout, a venv)
+                import sys
+
+                paths = [p for p in sys.path if p and os.path.isdir(p)]
+                kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+                if config.local_cpus is not None:
+                    kwargs["num_cpus"] = config.local_cpus
+            ray.init(**kwargs)
+            self._owns_ray = True
+        else:
+            self._owns_ray = False
+        self._remote = ray.remote(_ray_entry).options(
+            num_cpus=config.num_cpus, num_gpus=config.num_gpus, max_retries=0
+        )
+        self._target = target
+        self._refs: dict[Any, tuple[TrainingJob, float]] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self.config.workers
+
+    def running(self) -> int:
+        return len(self._refs)
+
+    def submit(self, job: TrainingJob) -> None:
+        ref = self._remote.remote(self._target, job.payload)
+        self._refs[ref] = (job, time.monotonic())
+
+    def poll(self, timeout: float = 0.0) -> list[JobResult]:
+        if not self._refs:
+            return []
+        ready, _ = self._ray.wait(list(self._refs), num_returns=len(self._refs), timeout=timeout)
+        done: list[JobResult] = []
+        for ref in ready:
+            job, started = self._refs.pop(ref)
+            elapsed = time.monotonic() - started
+            try:
+                output = self._ray.get(ref)
+            except Exception as err:  # noqa: BLE001 - a task failure is a candidate failure
+                done.append(JobResult(job.arch_id, "failed", error=f"{type(err).__name__}: {err}"[:2000], wall_s=elapsed))
+            else:
+                done.append(JobResult.from_output(job.arch_id, output, elapsed))
+        now = time.monotonic()
+        for ref, (job, started) in list(self._refs.items()):
+            if now - started > self.config.timeout_s:
+                self._ray.cancel(ref, force=True)
+                self._refs.pop(ref)
+                done.append(JobResult(job.arch_id, "timeout", error=f"training exceeded {self.config.timeout_s:g} s", wall_s=now - started))
+        return done
+
+    def shutdown(self) -> None:
+        for ref in list(self._refs):
+            self._ray.cancel(ref, force=True)
+        self._refs.clear()
+        if self._owns_ray:
+            self._ray.shutdown()
+
+
+def _ray_entry(target: JobFunction, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return target(payload)
+    except MemoryError:
+        return {"status": "failed", "error": "out of memory"}
+    except Exception as err:  # noqa: BLE001
+        return {"status": "failed", "error": f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}"}
