@@ -56,56 +56,50 @@ def spec_problems(spec: OperatorSpec) -> list[str]:
     return problems
 
 
-def _rule_failure(spec: OperatorSpec, plugin: str, what: str, detail: str) -> ShapeProblem:
-    return ShapeProblem(
-        PLUGIN_RULE_ERROR, f"{spec.name} (from plugin {plugin!r}): its {what} {detail}"
-    )
+class _RuleGuard:
+    """Calls one plugin rule; turns a crash or a wrong result into a ``plugin-error`` problem."""
+
+    def __init__(self, spec: OperatorSpec, plugin: str, what: str) -> None:
+        self.prefix = f"{spec.name} (from plugin {plugin!r}): its {what}"
+
+    def call(self, rule: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return rule(*args)
+        except (ShapeProblem, ExpressionError):
+            raise  # a rule's own verdict on its inputs, meant for the user
+        except Exception as err:
+            raise self.failure(f"raised {type(err).__name__}: {err}") from err
+
+    def failure(self, detail: str) -> ShapeProblem:
+        return ShapeProblem(PLUGIN_RULE_ERROR, f"{self.prefix} {detail}")
 
 
 def _guard_shape_rule(spec: OperatorSpec, plugin: str) -> ShapeRule:
-    rule = spec.shape_rule
+    guard, rule = _RuleGuard(spec, plugin, "shape rule"), spec.shape_rule
 
     def guarded(inputs: list[TensorShape], params: Mapping[str, Any]) -> TensorShape:
-        try:
-            out = rule(inputs, params)
-        except (ShapeProblem, ExpressionError):
-            raise
-        except Exception as err:
-            raise _rule_failure(
-                spec, plugin, "shape rule", f"raised {type(err).__name__}: {err}"
-            ) from err
+        out = guard.call(rule, inputs, params)
         if not (
             isinstance(out, TensorShape)
             and len(out.dims) == len(out.spatial)
             and all(isinstance(d, int) and not isinstance(d, bool) for d in out.dims)
         ):
-            raise _rule_failure(
-                spec, plugin, "shape rule", f"returned {out!r}, not a TensorShape of integers"
-            )
+            raise guard.failure(f"returned {out!r}, not a TensorShape of integers")
         return out
 
     return guarded
 
 
 def _guard_cost_rule(spec: OperatorSpec, plugin: str) -> CostRule:
-    rule = spec.cost_rule
+    guard, rule = _RuleGuard(spec, plugin, "cost rule"), spec.cost_rule
 
     def guarded(inputs: list[TensorShape], output: TensorShape, params: Mapping[str, Any]) -> Cost:
-        try:
-            cost = rule(inputs, output, params)
-        except (ShapeProblem, ExpressionError):
-            raise
-        except Exception as err:
-            raise _rule_failure(
-                spec, plugin, "cost rule", f"raised {type(err).__name__}: {err}"
-            ) from err
+        cost = guard.call(rule, inputs, output, params)
         if not (
             isinstance(cost, Cost)
             and all(isinstance(v, int) and v >= 0 for v in (cost.params, cost.flops, cost.macs))
         ):
-            raise _rule_failure(
-                spec, plugin, "cost rule", f"returned {cost!r}, not a Cost of non-negative integers"
-            )
+            raise guard.failure(f"returned {cost!r}, not a Cost of non-negative integers")
         return cost
 
     return guarded

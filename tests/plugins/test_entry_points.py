@@ -33,13 +33,17 @@ def ours(names: list[str]) -> list[str]:
     return [name for name in names if name in OURS]
 
 
-@pytest.fixture
-def two_plugins(install_dist: Installer) -> None:
+def install_alpha(install_dist: Installer) -> None:
     install_dist(
         "nader-alpha",
         modules_source={"alpha_plugin": ALPHA},
         entry_points={"alpha": "alpha_plugin"},
     )
+
+
+@pytest.fixture
+def two_plugins(install_dist: Installer) -> None:
+    install_alpha(install_dist)
     install_dist(
         "Nader_Beta",
         modules_source={"beta_plugin": BETA},
@@ -109,11 +113,7 @@ def test_a_plugin_that_cannot_be_imported_is_reported_and_the_others_load(
         modules_source={"broken_plugin": "import a_module_nobody_installed\n"},
         entry_points={"broken": "broken_plugin", "missing": "no_such_module"},
     )
-    install_dist(
-        "nader-alpha",
-        modules_source={"alpha_plugin": ALPHA},
-        entry_points={"alpha": "alpha_plugin"},
-    )
+    install_alpha(install_dist)
     runtime = build_runtime()
     assert "AlphaOp" in runtime.operators
     broken = runtime.plugin("nader-broken")
@@ -129,11 +129,7 @@ def test_a_plugin_that_cannot_be_imported_is_reported_and_the_others_load(
 def test_two_distributions_with_one_operator_name_clash_until_one_is_excluded(
     install_dist: Installer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_dist(
-        "nader-alpha",
-        modules_source={"alpha_plugin": ALPHA},
-        entry_points={"alpha": "alpha_plugin"},
-    )
+    install_alpha(install_dist)
     install_dist(
         "nader-alpha-fork",
         modules_source={"alpha_fork": ALPHA},
