@@ -220,6 +220,7 @@ def _call_hook(
     try:
         result = impl.function(*(arguments[name] for name in impl.argnames))
     except Exception as err:
+        info.errors.extend(batch.errors)
         dropped = f"; the {len(batch)} item(s) it had registered were dropped" if len(batch) else ""
         info.errors.append(f"{hook_name} raised {_describe(err)}{dropped}")
         return []

@@ -29,9 +29,9 @@ class Batch:
     plugin: PluginInfo
     errors: list[str] = field(default_factory=list)
     clashes: list[str] = field(default_factory=list)
-    _operators: list[tuple[OperatorSpec, Lowering | None]] = field(default_factory=list)
-    _operator_names: dict[str, str] = field(default_factory=dict)  # folded name -> spec name
-    _factories: dict[str, Any] = field(default_factory=dict)
+    _operators: list[tuple[OperatorSpec, Lowering | None]] = field(default_factory=list, init=False)
+    _operator_names: dict[str, str] = field(default_factory=dict, init=False)  # folded -> name
+    _factories: dict[str, Any] = field(default_factory=dict, init=False)
 
     @property
     def kind(self) -> str:
@@ -95,6 +95,8 @@ class Batch:
 
     def commit(self) -> None:
         """Make every staged item visible in the runtime and in the plugin's listing."""
+        if not len(self):
+            return
         listing = self.plugin.registered.setdefault(self.kind, [])
         builtin = self.plugin.builtin
         for spec, lowering in self._operators:

@@ -309,3 +309,16 @@ def test_a_hook_wrapper_is_refused() -> None:
     assert runtime.errors == [
         "wrapper: register_operators is a hook wrapper, which nader does not support"
     ]
+
+
+def test_a_crash_after_an_invalid_item_reports_both() -> None:
+    def register_operators(register: Any) -> None:
+        register(operator("Bad Name"))
+        raise ValueError("gave up")
+
+    runtime = runtime_with(("sloppy", make_plugin(register_operators=register_operators)))
+    assert runtime.plugin("sloppy").registered == {}
+    assert runtime.errors == [
+        "sloppy: registered an invalid operator 'Bad Name': name 'Bad Name' is not an identifier",
+        "sloppy: register_operators raised ValueError: gave up",
+    ]
