@@ -1,47 +1,105 @@
-"""The six ``register_*`` hooks (DESIGN §2 "Plugins").
+"""The six ``register_*`` hooks (DESIGN §2 "Plugins") and the types of what they register.
 
-Every hook receives a ``register`` callable owned by the host. A plugin calls it once per thing
-it contributes; the host stores it under its name, and a name that is already taken is an error
-naming both plugins. Built-ins are registered through these very hooks (``nader.plugins.builtin``).
-See ``docs/plugins.md`` for one section per hook.
+Every hook receives one argument, ``register``: a callable owned by the host. A plugin calls it
+once per thing it contributes; the host validates the item and stores it under its name. A name
+that is already taken is an error naming both plugins (never a silent override: a graph's meaning
+must not depend on install order). Built-ins are registered through these very hooks, by the
+modules listed in :data:`nader.plugins.manager.BUILTIN_PLUGIN_MODULES`.
+
+Each hook's docstring follows one fixed template: a summary line, ``:param register:``, the
+register signature, the interface of what is registered, and an example. ``docs/plugins.md`` has
+one section per hook, and ``tests/plugins/test_docs.py`` fails when a hook lacks either.
+
+What happens when a plugin misbehaves is the manager's business (:mod:`nader.plugins.manager`):
+in short, one hook call of one plugin is one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
+
+if TYPE_CHECKING:
+    from nader.ir.ops import OperatorSpec
+    from nader.llm.base import LLMProvider
 
 PROJECT_NAME = "nader"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: The marker plugins put on their hook functions (also exported as ``nader.hookimpl``).
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: ``lowering(ctx) -> torch.nn.Module``. ``ctx`` is a :class:`nader.backends.lowering.LoweringContext`
+#: (``op``, ``params`` with sizes evaluated, ``exprs``, ``input_shapes``, ``output_shape``); the
+#: module's ``forward`` takes the node's inputs positionally. Typed loosely so that this module,
+#: and a plugin's import, need no torch.
+Lowering = Callable[[Any], Any]
+#: ``factory(config)`` → an :class:`nader.llm.base.LLMProvider`.
+LLMProviderFactory = Callable[..., "LLMProvider"]
+#: ``factory(**options)`` → an object with ``select(tree, rng) -> node id``.
+SearchPolicyFactory = Callable[..., Any]
+#: ``factory(config)`` → the dataset (see :mod:`nader.data`).
+DatasetFactory = Callable[..., Any]
+#: ``factory(config)`` → an object with ``dimension`` and ``embed(texts) -> list[list[float]]``.
+EmbedderFactory = Callable[..., Any]
+#: ``factory(config)`` → an executor that trains candidates.
+ExecutorFactory = Callable[..., Any]
+
+FactoryT_contra = TypeVar("FactoryT_contra", contravariant=True)
+
+
+class RegisterOperator(Protocol):
+    """The ``register`` callable that ``register_operators`` receives."""
+
+    def __call__(self, spec: OperatorSpec, *, lowering: Lowering | None = None) -> None: ...
+
+
+class RegisterFactory(Protocol[FactoryT_contra]):
+    """The ``register`` callable of every other hook: a unique name and a factory."""
+
+    def __call__(self, name: str, factory: FactoryT_contra) -> None: ...
 
 
 @hookspec
-def register_operators(register: Callable[[Any], None]) -> None:
-    """Register graph operators.
+def register_operators(register: RegisterOperator) -> None:
+    """Register graph operators that blocks may use.
 
-    :param register: call ``register(spec)`` with an :class:`nader.ir.OperatorSpec` (name, arity,
-        pydantic parameter model, shape rule, cost rule, commutativity). To give the operator a
-        torch lowering, call ``register(spec, lowering=fn)`` where ``fn(params) -> nn.Module``
-        (see :mod:`nader.backends.lowering`).
+    :param register: the host's callback; call it once per operator.
+
+    Register signature: ``register(spec: OperatorSpec, *, lowering: Lowering | None = None)``.
+
+    What is registered: an :class:`nader.ir.OperatorSpec` (name, arity, a pydantic parameter model
+    deriving from :class:`nader.ir.OpParams`, a pure shape rule, a cost rule, commutativity,
+    summary and example for the LLM's operator list). ``lowering(ctx) -> torch.nn.Module`` makes
+    the operator compile; import torch inside it so the plugin imports without torch. The name
+    is unique ignoring case, aliases included.
 
     Example::
 
         @hookimpl
         def register_operators(register):
-            register(OperatorSpec("HardSwish", shape_rule=lambda ins, p: ins[0]))
+            def lower(ctx):
+                import torch
+
+                return torch.nn.Hardswish()
+
+            spec = OperatorSpec("HardSwish", lambda inputs, params: inputs[0], summary="activation")
+            register(spec, lowering=lower)
     """
 
 
 @hookspec
-def register_llm_providers(register: Callable[..., None]) -> None:
-    """Register LLM providers.
+def register_llm_providers(register: RegisterFactory[LLMProviderFactory]) -> None:
+    """Register LLM providers that agents can be configured to use (``[llm] provider = ...``).
 
-    :param register: call ``register(name, factory)``; ``factory(config)`` returns an object
-        with ``complete(request) -> response`` (see :mod:`nader.llm.base`).
+    :param register: the host's callback; call it once per provider.
+
+    Register signature: ``register(name: str, factory: Callable[..., LLMProvider])``.
+
+    What is registered: a factory; ``factory(config)`` returns an object with a ``name`` and
+    ``complete(request: LLMRequest) -> LLMResponse`` (see :mod:`nader.llm.base`).
 
     Example::
 
@@ -52,11 +110,15 @@ def register_llm_providers(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_search_policies(register: Callable[..., None]) -> None:
-    """Register candidate-selection policies for the Proposer.
+def register_search_policies(register: RegisterFactory[SearchPolicyFactory]) -> None:
+    """Register the Proposer's policies for picking the next tree node to modify.
 
-    :param register: call ``register(name, factory)``; ``factory(**options)`` returns an object
-        with ``select(tree, rng) -> node_id`` (see :mod:`nader.agents.policies`).
+    :param register: the host's callback; call it once per policy.
+
+    Register signature: ``register(name: str, factory: Callable[..., SearchPolicy])``.
+
+    What is registered: a factory; ``factory(**options)`` returns an object with
+    ``select(tree, rng) -> node_id`` (``rng`` is a ``random.Random``).
 
     Example::
 
@@ -67,11 +129,15 @@ def register_search_policies(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_datasets(register: Callable[..., None]) -> None:
-    """Register datasets.
+def register_datasets(register: RegisterFactory[DatasetFactory]) -> None:
+    """Register datasets that candidates can be trained and scored on.
 
-    :param register: call ``register(name, factory)``; ``factory(config)`` returns the dataset's
-        train/valid/test tensors (see :mod:`nader.data`).
+    :param register: the host's callback; call it once per dataset.
+
+    Register signature: ``register(name: str, factory: Callable[..., Dataset])``.
+
+    What is registered: a factory; ``factory(config)`` returns the dataset's train, valid and
+    test splits (see :mod:`nader.data`).
 
     Example::
 
@@ -82,11 +148,15 @@ def register_datasets(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_embedders(register: Callable[..., None]) -> None:
-    """Register text embedders for the knowledge and experience pools.
+def register_embedders(register: RegisterFactory[EmbedderFactory]) -> None:
+    """Register text embedders for the knowledge pool and the experience pool.
 
-    :param register: call ``register(name, factory)``; ``factory(config)`` returns an object with
-        ``dimension`` and ``embed(texts) -> list[list[float]]``.
+    :param register: the host's callback; call it once per embedder.
+
+    Register signature: ``register(name: str, factory: Callable[..., Embedder])``.
+
+    What is registered: a factory; ``factory(config)`` returns an object with ``dimension: int``
+    and ``embed(texts: list[str]) -> list[list[float]]``.
 
     Example::
 
@@ -97,11 +167,15 @@ def register_embedders(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_executors(register: Callable[..., None]) -> None:
-    """Register executors that train candidates (local processes, Ray, ...).
+def register_executors(register: RegisterFactory[ExecutorFactory]) -> None:
+    """Register executors that train candidate architectures (local processes, Ray, a cluster).
 
-    :param register: call ``register(name, factory)``; ``factory(config)`` returns an object with
-        ``submit(job)`` / ``poll()`` (see :mod:`nader.session.executors`).
+    :param register: the host's callback; call it once per executor.
+
+    Register signature: ``register(name: str, factory: Callable[..., Executor])``.
+
+    What is registered: a factory; ``factory(config)`` returns an executor that accepts
+    training jobs and reports their results (see :mod:`nader.session`).
 
     Example::
 
@@ -111,6 +185,7 @@ def register_executors(register: Callable[..., None]) -> None:
     """
 
 
+#: Every hook, in the order the manager calls them.
 HOOK_NAMES: tuple[str, ...] = (
     "register_operators",
     "register_llm_providers",

@@ -1,135 +1,63 @@
-"""The plugin-manager factory and the :class:`Runtime` it produces.
+"""The plugin-manager factory: :func:`build_runtime` loads plugins and fills a :class:`Runtime`.
 
-There is no module-level manager: :func:`build_runtime` makes a fresh ``pluggy.PluginManager``,
-registers the built-in plugins, loads third-party plugins from the ``nader`` entry-point group
-(filtered by ``NADER_LOAD_PLUGINS``), then calls each plugin's hooks one plugin at a time with a
-``register`` callback that knows which plugin is calling. That is what lets a duplicate name be an
-error naming *both* plugins, and a crash be an error naming the plugin that crashed.
+There is no module-level manager. Each call makes a fresh ``pluggy.PluginManager``, registers
+the built-in plugin modules, loads third-party plugins from the ``nader`` entry-point group
+(filtered by ``NADER_LOAD_PLUGINS``), and then calls every hook of every plugin, one plugin at
+a time, with a ``register`` callback that knows which plugin is calling. That is what lets an
+error name the plugin at fault, and a duplicate name name both.
+
+Failure policy, from the safest to the hardest:
+
+* A plugin that cannot be imported, or whose hook functions do not match the hook specs, is
+  not loaded; the error is recorded on it (``nader plugins`` shows it, the CLI warns).
+* An invalid item (a malformed operator spec, a factory that is not callable) is refused with
+  an error; the plugin's other items still count.
+* A hook that raises is rolled back: nothing it registered in that call is kept (see
+  :mod:`nader.plugins.staging`); its other hooks still run.
+* A name registered twice is a hard error: :func:`build_runtime` raises one
+  :class:`~nader.errors.PluginError` listing every clash, each naming both plugins. Silently
+  keeping one would make a graph's meaning depend on install order.
+
+Built-ins go first, then entry-point plugins sorted by distribution name, then ``extra_plugins``
+in the order given, so listings and clash messages do not depend on pluggy's internals.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from nader.errors import PluginError
-from nader.ir.ops import OperatorRegistry, OperatorSpec
+from nader.ir.ops import OperatorRegistry
 from nader.plugins import hookspecs
+from nader.plugins.registries import NamedRegistry, PluginInfo, Runtime
+from nader.plugins.staging import Batch
 
 ENTRY_POINT_GROUP = "nader"
 ALLOWLIST_ENV = "NADER_LOAD_PLUGINS"
+BUILTIN_PLUGIN_NAME = "nader"
 
-#: Modules whose hook implementations make up the built-in plugins (always loaded).
+#: Modules whose hook implementations make up the built-in plugin ``nader`` (always loaded).
 BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.plugins.builtin_operators",
     "nader.session.plugin",
 )
 
 
-class NamedRegistry:
-    """Name → object table for one kind of extension, remembering who registered what."""
+@dataclass(frozen=True)
+class _Loaded:
+    """A plugin object registered with pluggy under ``key``, and the plugin that owns it."""
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self._items: dict[str, Any] = {}
-        self._owners: dict[str, str] = {}
-
-    def add(self, name: str, item: Any, plugin: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise PluginError(f"plugin {plugin!r} registered a {self.kind} without a valid name: {name!r}")
-        if name in self._items:
-            raise PluginError(
-                f"{self.kind} {name!r} from plugin {plugin!r} clashes with the one from plugin "
-                f"{self._owners[name]!r}"
-            )
-        self._items[name] = item
-        self._owners[name] = plugin
-
-    def get(self, name: str) -> Any:
-        try:
-            return self._items[name]
-        except KeyError:
-            known = ", ".join(sorted(self._items)) or "none"
-            raise PluginError(f"no {self.kind} named {name!r}; available: {known}") from None
-
-    def owner(self, name: str) -> str:
-        return self._owners[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def names(self) -> list[str]:
-        return list(self._items)
-
-
-@dataclass
-class PluginInfo:
-    """One loaded plugin: name, version, what it registered and what went wrong."""
-
-    name: str
-    version: str | None
-    builtin: bool
-    registered: dict[str, list[str]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "builtin": self.builtin,
-            "registered": self.registered,
-            "errors": self.errors,
-        }
-
-
-@dataclass
-class Runtime:
-    """Everything plugins contributed, held by the CLI or passed in by library users."""
-
-    operators: OperatorRegistry
-    lowerings: dict[str, Callable[..., Any]]
-    llm_providers: NamedRegistry
-    search_policies: NamedRegistry
-    datasets: NamedRegistry
-    embedders: NamedRegistry
-    executors: NamedRegistry
-    plugins: list[PluginInfo]
-    plugin_manager: pluggy.PluginManager = field(repr=False)
-
-    @property
-    def errors(self) -> list[str]:
-        return [f"{p.name}: {e}" for p in self.plugins for e in p.errors]
-
-
-def _allowlist() -> set[str] | None:
-    raw = os.environ.get(ALLOWLIST_ENV)
-    if raw is None:
-        return None
-    return {part.strip().lower() for part in raw.split(",") if part.strip()}
-
-
-def _normalize_dist(name: str) -> str:
-    return name.lower().replace("_", "-")
-
-
-def _entry_point_plugins() -> Iterable[tuple[str, str | None, Any]]:
-    allowed = _allowlist()
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(entry, "dist", None)
-        dist_name = dist.name if dist is not None else entry.name
-        if allowed is not None and _normalize_dist(dist_name) not in {_normalize_dist(a) for a in allowed}:
-            continue
-        version = dist.version if dist is not None else None
-        yield dist_name, version, entry
+    key: str
+    info: PluginInfo
 
 
 def build_runtime(
@@ -137,36 +65,17 @@ def build_runtime(
     load_entry_points: bool = True,
     extra_plugins: Iterable[tuple[str, Any]] = (),
 ) -> Runtime:
-    """A fresh plugin manager and the registries its plugins fill.
+    """A fresh plugin manager, and the registries its plugins fill.
 
-    :param load_entry_points: load third-party plugins from the ``nader`` entry-point group
-        (filtered by ``NADER_LOAD_PLUGINS``; set and empty loads none).
-    :param extra_plugins: ``(name, plugin_object)`` pairs registered directly (tests, notebooks).
-    :raises PluginError: when two plugins register the same name.
+    :param load_entry_points: load third-party plugins from the ``nader`` entry-point group,
+        limited by ``NADER_LOAD_PLUGINS`` (comma-separated distribution names; set and empty
+        loads none). Built-ins always load.
+    :param extra_plugins: ``(name, plugin)`` pairs registered as well, whatever the allow-list
+        says (tests, notebooks); ``plugin`` is a module or object with ``@hookimpl`` functions.
+    :raises PluginError: when two plugins (or one plugin twice) register the same name.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    infos: dict[str, PluginInfo] = {}
-    owners: dict[str, str] = {}  # pluggy plugin name -> PluginInfo key
-    infos["nader"] = PluginInfo("nader", _own_version(), builtin=True)
-    for module_name in BUILTIN_PLUGIN_MODULES:
-        module = importlib.import_module(module_name)
-        pm.register(module, name=module_name)
-        owners[module_name] = "nader"
-    if load_entry_points:
-        for dist_name, version, entry in _entry_point_plugins():
-            info = infos.setdefault(dist_name, PluginInfo(dist_name, version, builtin=False))
-            try:
-                plugin = entry.load()
-                pm.register(plugin, name=f"{dist_name}:{entry.name}")
-                owners[f"{dist_name}:{entry.name}"] = dist_name
-            except Exception as err:  # noqa: BLE001 - a broken plugin must not stop the host
-                info.errors.append(f"could not load entry point {entry.value!r}: {type(err).__name__}: {err}")
-    for name, plugin in extra_plugins:
-        pm.register(plugin, name=name)
-        owners[name] = name
-        infos.setdefault(name, PluginInfo(name, None, builtin=False))
-
     runtime = Runtime(
         operators=OperatorRegistry(),
         lowerings={},
@@ -178,70 +87,187 @@ def build_runtime(
         plugins=[],
         plugin_manager=pm,
     )
+    loaded: list[_Loaded] = []
 
-    def owner_of(plugin_name: str) -> PluginInfo:
-        return infos[owners[plugin_name]]
+    builtin = PluginInfo(BUILTIN_PLUGIN_NAME, _own_version(), builtin=True)
+    runtime.plugins.append(builtin)
+    for module_name in BUILTIN_PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as err:  # the other built-ins still work
+            builtin.errors.append(f"cannot import built-in module {module_name}: {_describe(err)}")
+            continue
+        builtin.loaded_from.append(module_name)
+        _add_plugin(pm, module, module_name, builtin, loaded)
 
+    if load_entry_points:
+        _load_entry_points(pm, runtime, loaded)
+
+    for name, plugin in extra_plugins:
+        info = PluginInfo(name, getattr(plugin, "__version__", None), builtin=False)
+        info.loaded_from.append(getattr(plugin, "__name__", type(plugin).__name__))
+        runtime.plugins.append(info)
+        _add_plugin(pm, plugin, name, info, loaded)
+
+    clashes: list[str] = []
     for hook_name in hookspecs.HOOK_NAMES:
-        caller = getattr(pm.hook, hook_name)
-        # get_hookimpls() lists last-registered first; call built-ins first for stable listings
-        for impl in reversed(caller.get_hookimpls()):
-            info = owner_of(impl.plugin_name)
-            register = _make_register(runtime, hook_name, info)
-            try:
-                impl.function(register=register)
-            except PluginError as err:
-                if "clashes with" in str(err):
-                    raise
-                info.errors.append(str(err))
-            except Exception as err:  # noqa: BLE001 - isolate one plugin's crash
-                info.errors.append(f"{hook_name} raised {type(err).__name__}: {err}")
-    runtime.plugins = list(infos.values())
+        impls = {impl.plugin_name: impl for impl in getattr(pm.hook, hook_name).get_hookimpls()}
+        for entry in loaded:
+            impl = impls.get(entry.key)
+            if impl is not None:
+                clashes += _call_hook(runtime, hook_name, impl, entry.info)
+    if clashes:
+        raise PluginError(
+            "plugins register the same name:\n  "
+            + "\n  ".join(clashes)
+            + f"\nUninstall one of them, or choose which plugins load with {ALLOWLIST_ENV}="
+            "<comma-separated distribution names>."
+        )
     return runtime
 
 
-def _make_register(runtime: Runtime, hook_name: str, info: PluginInfo) -> Callable[..., None]:
-    listing = info.registered.setdefault(hook_name.removeprefix("register_"), [])
+# ------------------------------------------------------------------------------------ loading
 
-    if hook_name == "register_operators":
 
-        def register_operator(spec: OperatorSpec, *, lowering: Callable[..., Any] | None = None) -> None:
-            try:
-                runtime.operators.register(spec, plugin=info.name)
-            except PluginError as err:
-                if "clashes with" in str(err):
-                    raise
-                info.errors.append(str(err))
-                return
-            if lowering is not None:
-                if not callable(lowering):
-                    info.errors.append(f"lowering for operator {spec.name!r} is not callable")
-                else:
-                    runtime.lowerings[spec.name] = lowering
-            listing.append(spec.name)
+def _load_entry_points(pm: pluggy.PluginManager, runtime: Runtime, loaded: list[_Loaded]) -> None:
+    allowed = _allowlist()
+    by_dist: dict[str, PluginInfo] = {}
+    entries = sorted(
+        metadata.entry_points(group=ENTRY_POINT_GROUP),
+        key=lambda ep: (normalize_dist_name(_dist_name(ep)), ep.name),
+    )
+    for entry in entries:
+        dist_name = _dist_name(entry)
+        if allowed is not None and normalize_dist_name(dist_name) not in allowed:
+            if dist_name not in runtime.skipped:
+                runtime.skipped.append(dist_name)
+            continue
+        info = by_dist.get(dist_name)
+        if info is None:
+            dist = getattr(entry, "dist", None)
+            info = PluginInfo(dist_name, dist.version if dist is not None else None, builtin=False)
+            by_dist[dist_name] = info
+            runtime.plugins.append(info)
+        info.loaded_from.append(f"{entry.name} = {entry.value}")
+        try:
+            plugin = entry.load()
+        except Exception as err:  # a broken plugin must not stop the host
+            info.errors.append(f"cannot load entry point {entry.value!r}: {_describe(err)}")
+            continue
+        _add_plugin(pm, plugin, f"{dist_name}:{entry.name}", info, loaded)
+    if allowed:
+        installed = {normalize_dist_name(_dist_name(ep)) for ep in entries}
+        for name in sorted(allowed - installed - {BUILTIN_PLUGIN_NAME}):
+            runtime.problems.append(
+                f"{ALLOWLIST_ENV}: no installed nader plugin is named {name!r} "
+                f"(installed: {', '.join(sorted(installed)) or 'none'})"
+            )
 
-        return register_operator
 
-    table = {
-        "register_llm_providers": runtime.llm_providers,
-        "register_search_policies": runtime.search_policies,
-        "register_datasets": runtime.datasets,
-        "register_embedders": runtime.embedders,
-        "register_executors": runtime.executors,
-    }[hook_name]
+def _add_plugin(
+    pm: pluggy.PluginManager, plugin: Any, key: str, info: PluginInfo, loaded: list[_Loaded]
+) -> None:
+    """Register ``plugin`` with pluggy and check its hook functions; record what is wrong."""
+    try:
+        pm.register(plugin, name=key)
+    except pluggy.PluginValidationError as err:
+        pm.unregister(name=key)  # pluggy may have added some of its hooks before failing
+        info.errors.append(f"not loaded: {err}")
+        return
+    except ValueError as err:  # the same object or name registered twice
+        info.errors.append(f"not loaded: {err}")
+        return
+    info.errors.extend(_implementation_problems(pm, plugin))
+    loaded.append(_Loaded(key, info))
 
-    def register_named(name: str, factory: Any) -> None:
-        if not callable(factory):
-            info.errors.append(f"{table.kind} {name!r} is not callable")
-            return
-        table.add(name, factory, info.name)
-        listing.append(name)
 
-    return register_named
+def _implementation_problems(pm: pluggy.PluginManager, plugin: Any) -> list[str]:
+    """Mistakes pluggy accepts silently: typos in hook names, unmarked hooks, wrappers."""
+    problems: list[str] = []
+    implemented: set[str] = set()
+    for caller in pm.get_hookcallers(plugin) or ():
+        implemented.add(caller.name)
+        if not caller.has_spec():
+            hint = difflib.get_close_matches(caller.name, hookspecs.HOOK_NAMES, n=1)
+            problems.append(
+                f"implements unknown hook {caller.name!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; nader's hooks are {', '.join(hookspecs.HOOK_NAMES)}"
+            )
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                problems.append(f"{caller.name} is a hook wrapper, which nader does not support")
+    for hook_name in hookspecs.HOOK_NAMES:
+        if hook_name not in implemented and callable(getattr(plugin, hook_name, None)):
+            problems.append(
+                f"defines {hook_name} without the @nader.hookimpl marker, so it is never called"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------- calling hooks
+
+
+def _call_hook(
+    runtime: Runtime, hook_name: str, impl: pluggy.HookImpl, info: PluginInfo
+) -> list[str]:
+    """Call one plugin's hook with a staging ``register``; returns the name clashes it caused."""
+    if impl.wrapper or impl.hookwrapper:
+        return []  # reported when the plugin was added
+    batch = Batch(runtime, hook_name, info)
+    register = (
+        batch.register_operator if hook_name == "register_operators" else batch.register_factory
+    )
+    arguments = {"register": register}
+    try:
+        result = impl.function(*(arguments[name] for name in impl.argnames))
+    except Exception as err:
+        info.errors.extend(batch.errors)
+        dropped = f"; the {len(batch)} item(s) it had registered were dropped" if len(batch) else ""
+        info.errors.append(f"{hook_name} raised {_describe(err)}{dropped}")
+        return []
+    info.errors.extend(batch.errors)
+    if result is not None:
+        info.errors.append(
+            f"{hook_name} returned {type(result).__name__}; hooks return nothing and call "
+            "register(...) once per item"
+        )
+    if batch.clashes:
+        return batch.clashes
+    batch.commit()
+    return []
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _allowlist() -> set[str] | None:
+    """Normalised distribution names from ``NADER_LOAD_PLUGINS``; ``None`` when it is unset."""
+    raw = os.environ.get(ALLOWLIST_ENV)
+    if raw is None:
+        return None
+    return {normalize_dist_name(part) for part in raw.split(",") if part.strip()}
+
+
+def normalize_dist_name(name: str) -> str:
+    """PEP 503 normalisation, so ``Nader_Plugin.Example`` matches ``nader-plugin-example``."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def _dist_name(entry: metadata.EntryPoint) -> str:
+    dist = getattr(entry, "dist", None)
+    return dist.name if dist is not None else entry.name
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
 
 
 def _own_version() -> str | None:
     try:
-        return metadata.version("nader")
+        return metadata.version(BUILTIN_PLUGIN_NAME)
     except metadata.PackageNotFoundError:
-        return None
+        from nader import __version__
+
+        return __version__
