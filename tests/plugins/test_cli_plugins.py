@@ -40,9 +40,8 @@ def test_listing_shows_plugins_versions_and_registrations(
     )
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert (
-        "nader 0.1.0 (built-in)\n  from: nader.plugins.builtin_operators\n  operators (27):" in out
-    )
+    assert "nader 0.1.0 (built-in)\n  from: nader.plugins.builtin_operators" in out
+    assert "\n  operators (27):" in out
     assert (
         "nader-good 1.0\n  from: good = good_plugin\n  operators (1):\n    GoodOp\n"
         "  embedders (1):\n    good-embedder\n"
