@@ -55,7 +55,8 @@ class LLMConfig(BaseModel):
     max_tokens: int = Field(default=4096, gt=0)
     #: API root, e.g. "http://127.0.0.1:8000/v1" for a local OpenAI-compatible server
     base_url: str | None = None
-    #: name of the environment variable holding the key (default: the vendor's usual one)
+    #: name of the environment variable holding the key (default: ANTHROPIC_API_KEY or
+    #: OPENAI_API_KEY; for openai with ``base_url`` set, no key unless a variable is named here)
     api_key_env: str | None = None
     #: OpenAI only: "max_tokens" or "max_completion_tokens"; default: the latter for
     #: api.openai.com, the former when ``base_url`` points elsewhere (vLLM, Ollama, llama.cpp)

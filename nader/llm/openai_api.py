@@ -1,8 +1,9 @@
 """The ``openai`` provider: Chat Completions through the official ``openai`` SDK.
 
 ``base_url`` points it at any OpenAI-compatible server (vLLM, Ollama, llama.cpp's server,
-LM Studio). Such servers usually need no key: when ``base_url`` is set and the key variable is
-empty, a placeholder is sent. OpenAI caches long prompt prefixes by itself, so ``cache=True``
+LM Studio). Such servers usually need no key, and ``OPENAI_API_KEY`` must not be handed to a
+host other than OpenAI's: with ``base_url`` set, a key is read only from a variable named
+explicitly by ``api_key_env`` (a hosted compatible service), otherwise a placeholder is sent. OpenAI caches long prompt prefixes by itself, so ``cache=True``
 needs no marking here; the agents already put the static prefix first.
 """
 
@@ -28,12 +29,15 @@ class OpenAIProvider:
     def __init__(self, config: LLMConfig) -> None:
         self._sdk = import_sdk("openai", self.name)
         self.config = config
-        key = provider_api_key(
-            config,
-            DEFAULT_KEY_ENV,
-            required=config.base_url is None,
-            hint=" (or llm.base_url pointing at a local OpenAI-compatible server)",
-        )
+        if config.base_url is not None and config.api_key_env is None:
+            key = None  # never hand OPENAI_API_KEY to another host unasked
+        else:
+            key = provider_api_key(
+                config,
+                DEFAULT_KEY_ENV,
+                required=True,
+                hint=" (or set llm.base_url to a local OpenAI-compatible server)",
+            )
         self._client = self._sdk.OpenAI(
             api_key=key.get_secret_value() if key is not None else LOCAL_SERVER_PLACEHOLDER_KEY,
             base_url=config.base_url,

@@ -67,6 +67,9 @@ def make_client(
             "provider": vendor.provider,
             "model": vendor.model,
             "base_url": vendor.base_url(fake_server),
+            # the fake server stands in for the vendor: name the vendor's key variable, as a
+            # user of a gateway or proxy would (openai sends no key to a base_url otherwise)
+            "api_key_env": f"{vendor.provider.upper()}_API_KEY",
             "temperature": 0.3,
             "max_tokens": 512,
             "timeout_s": 5.0,
