@@ -109,7 +109,7 @@ class CallRecord:
     error: Mapping[str, Any] | None = None
     #: one ``{"type", "message"}`` per attempt that failed and was retried
     failed_attempts: tuple[Mapping[str, Any], ...] = ()
-    recorded_at: str = field(default_factory=lambda: utc_now())
+    recorded_at: str = field(default_factory=utc_now)
 
     def outcome(self) -> LLMResponse:
         """The recorded answer, or the recorded error raised again."""
