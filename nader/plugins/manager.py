@@ -49,6 +49,7 @@ BUILTIN_PLUGIN_NAME = "nader"
 BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.plugins.builtin_operators",
     "nader.session.plugin",
+    "nader.llm.plugin",
 )
 
 

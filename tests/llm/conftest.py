@@ -1,0 +1,86 @@
+"""Fixtures for the LLM tests: a fake vendor server on 127.0.0.1, the fake key, a sleep recorder."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_llm_server import FAKE_API_KEY, FakeLLMServer, RecordingSleep, Vendor
+
+from nader.llm.client import LLMClient
+from nader.llm.config import LLMConfig
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def api_key_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Sets both vendors' key variables (and a custom one) to the fake key; returns the key."""
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "NADER_TEST_LLM_KEY"):
+        monkeypatch.setenv(name, FAKE_API_KEY)
+    for name in (
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_PROFILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return FAKE_API_KEY
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Any:
+    from nader.plugins.manager import build_runtime
+
+    return build_runtime(load_entry_points=False)
+
+
+@pytest.fixture
+def make_client(
+    fake_server: FakeLLMServer,
+    api_key_env: str,
+    sleeps: RecordingSleep,
+    runtime: Any,
+    tmp_path: Path,
+) -> Callable[..., LLMClient]:
+    """``make_client(vendor, **config_overrides)``: a client for ``vendor`` aimed at the fake
+    server, recording into ``tmp_path / "run"``, waiting through ``sleeps``."""
+
+    def build(vendor: Vendor, *, run_dir: Path | None = None, **overrides: Any) -> LLMClient:
+        settings: dict[str, Any] = {
+            "provider": vendor.provider,
+            "model": vendor.model,
+            "base_url": vendor.base_url(fake_server),
+            # the fake server stands in for the vendor: name the vendor's key variable, as a
+            # user of a gateway or proxy would (openai sends no key to a base_url otherwise)
+            "api_key_env": f"{vendor.provider.upper()}_API_KEY",
+            "temperature": 0.3,
+            "max_tokens": 512,
+            "timeout_s": 5.0,
+            "max_retries": 2,
+            "retry_initial_s": 1.0,
+            "retry_max_s": 8.0,
+        }
+        settings.update(overrides)
+        config = LLMConfig(**settings)
+        return LLMClient.from_config(
+            config, runtime, run_dir=run_dir or tmp_path / "run", sleep=sleeps, rng=random.Random(7)
+        )
+
+    return build
