@@ -29,6 +29,7 @@ ALLOWLIST_ENV = "NADER_LOAD_PLUGINS"
 BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.plugins.builtin_operators",
     "nader.session.plugin",
+    "nader.data.plugin",
 )
 
 
