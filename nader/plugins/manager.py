@@ -50,6 +50,7 @@ BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.plugins.builtin_operators",
     "nader.session.plugin",
     "nader.llm.plugin",
+    "nader.data.plugin",
 )
 
 
