@@ -28,6 +28,7 @@ ALLOWLIST_ENV = "NADER_LOAD_PLUGINS"
 #: Modules whose hook implementations make up the built-in plugins (always loaded).
 BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.plugins.builtin_operators",
+    "nader.agents.plugin",
 )
 
 
