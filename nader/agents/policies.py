@@ -11,7 +11,7 @@ that many children.
   Otherwise the search backtracks up that node's path to the nearest ancestor with room for
   another child (at most ``max_children``, default 3) — breadth at that level. When the whole
   path is full, the node with the fewest children anywhere (ties: higher validation accuracy,
-  then shallower) restores coverage.
+  then shallower) restores coverage; when every node is full, the limit is lifted.
 - ``greedy``: the highest validation accuracy.
 - ``bfs``: the fewest children, then the shallowest, then the oldest.
 - ``dfs``: the deepest, then the newest.
@@ -102,6 +102,16 @@ class NaderPolicy(_Policy):
 
     def __init__(self, max_children: int | None = 3, **options: Any) -> None:
         super().__init__(max_children=max_children, **options)
+
+    def eligible(self, tree: ModificationTree) -> list[TreeNode]:
+        """Width-limited nodes; when every one is full, all trained nodes (a session goes on)."""
+        try:
+            return super().eligible(tree)
+        except ConfigError:
+            trained = tree.trained()
+            if not trained:
+                raise
+            return trained
 
     def choose(self, tree: ModificationTree, nodes: list[TreeNode], rng: random.Random) -> TreeNode:
         eligible = {node.id for node in nodes}

@@ -33,7 +33,7 @@ def parse_yes_no(answer: str) -> bool | None:
     lines = [
         line for line in answer.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
-    for line in lines[:1] + lines[1:]:
+    for line in lines:  # the first line that says yes or no decides
         match = _YES_NO.search(line)
         if match:
             return match.group(1).lower() == "yes"

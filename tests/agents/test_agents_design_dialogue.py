@@ -72,9 +72,7 @@ ROI_SUGGESTION = (
     "so the block emphasises the most informative regions."
 )
 
-CELL_WITH_ROIALIGN = """To follow the suggestion, I pool the output of the second convolution with an ROIAlign layer and turn it into a gate for the residual branch.
-
-```
+ROI_GATE_CELL = """```
 ##ResNetROIGate##
 0:input
 1:output
@@ -83,42 +81,7 @@ CELL_WITH_ROIALIGN = """To follow the suggestion, I pool the output of the secon
 4:ReLU
 5:Conv2d(out_channels=C,kernel_size=3,stride=1)
 6:BN
-7:ROIAlign(output_size=7)
-8:Conv2d(out_channels=C,kernel_size=1)
-9:Sigmoid
-10:Mul
-11:Add
-12:ReLU
-0->2
-2->3
-3->4
-4->5
-5->6
-6->7
-7->8
-8->9
-6->10
-9->10
-10->11
-0->11
-11->12
-12->1
-```
-
-The gate lets the block weight informative regions before the residual addition."""
-
-CELL_FIXED = """You are right, ROIAlign is not among the available operators. I replace it with adaptive average pooling, which also summarises the region into a fixed-size descriptor:
-
-```
-##ResNetROIGate##
-0:input
-1:output
-2:Conv2d(out_channels=C,kernel_size=3,stride=1)
-3:BN
-4:ReLU
-5:Conv2d(out_channels=C,kernel_size=3,stride=1)
-6:BN
-7:AdaptiveAvgPool2d(output_size=1)
+7:{pool}
 8:Conv2d(out_channels=C,kernel_size=1)
 9:Sigmoid
 10:Mul
@@ -139,6 +102,19 @@ CELL_FIXED = """You are right, ROIAlign is not among the available operators. I 
 11->12
 12->1
 ```"""
+
+CELL_WITH_ROIALIGN = (
+    "To follow the suggestion, I pool the output of the second convolution with an ROIAlign layer "
+    "and turn it into a gate for the residual branch.\n\n"
+    + ROI_GATE_CELL.format(pool="ROIAlign(output_size=7)")
+    + "\n\nThe gate lets the block weight informative regions before the residual addition."
+)
+
+CELL_FIXED = (
+    "You are right, ROIAlign is not among the available operators. I replace it with adaptive "
+    "average pooling, which also summarises the region into a fixed-size descriptor:\n\n"
+    + ROI_GATE_CELL.format(pool="AdaptiveAvgPool2d(output_size=1)")
+)
 
 STEM_DOWNSAMPLE = """Here are the matching stem and downsample blocks. The downsample gates its main branch the same way.
 

@@ -124,10 +124,29 @@ def test_test_accuracy_never_changes_a_choice(spec, shuffler, seed):
     for index, (parent_pick, acc) in enumerate(spec, 1):
         accs[index] = (parent_pick % index, acc)
     tree = build_tree(accs)
-    choices = {name: select(name, tree, seed) for name in POLICIES}
+
+    def choices() -> dict[str, object]:
+        result: dict[str, object] = {}
+        for name in POLICIES:
+            try:
+                result[name] = select(name, tree, seed, max_children=2)
+            except ConfigError as err:  # every node full: the same error either way
+                result[name] = str(err)
+            result[name + "/unlimited"] = select(name, tree, seed, max_children=None)
+        return result
+
+    before = choices()
     for node in tree:
         node.test_acc = shuffler.uniform(0, 100)
-    assert {name: select(name, tree, seed) for name in POLICIES} == choices
+    assert choices() == before
     for node in tree:
         node.test_acc = None
-    assert {name: select(name, tree, seed) for name in POLICIES} == choices
+    assert choices() == before
+
+
+def test_nader_lifts_the_width_limit_when_everything_is_full():
+    full = build_tree({0: (None, 70.0), 1: (0, 69.0), 2: (1, None)})  # 0 and 1 have a child each
+    with pytest.raises(ConfigError, match="max_children"):
+        POLICIES["greedy"](max_children=1).select(full, random.Random(0))
+    # the newest trained node (1) did not improve: back to its parent, the root
+    assert NaderPolicy(max_children=1).select(full, random.Random(0)) == 0

@@ -334,66 +334,49 @@ def _replace_conv(graph: EditableGraph, conv: int, build: Callable[[int], int]) 
     graph.replace_with(conv, last)
 
 
-def _bottleneck_apply(graph: EditableGraph, ctx: ShapeContext, site: Site) -> None:
-    conv = site.nodes[0]
-    source = graph.inputs[conv][0]
-    inner = _need(ctx.channel_text(source, Fraction(1, (2, 4)[site.variant])))
+def _conv_bn_relu(graph: EditableGraph, x: int, **conv: object) -> int:
+    return graph.add("ReLU", graph.add("BN", graph.add("Conv2d", x, **conv)))
+
+
+def _sandwich(
+    graph: EditableGraph, ctx: ShapeContext, conv: int, inner: str, depthwise: bool
+) -> None:
+    """Replace ``conv`` by 1x1 (to ``inner``) -> kxk on ``inner`` -> 1x1 back to its width."""
     out = _need(ctx.channel_text(conv))
     kernel = graph.nodes[conv].params["kernel_size"]
     settings = _conv_settings(graph, conv)
+    if depthwise:
+        settings["groups"] = inner
 
     def build(x: int) -> int:
-        x = graph.add(
-            "ReLU", graph.add("BN", graph.add("Conv2d", x, out_channels=inner, kernel_size=1))
-        )
-        x = graph.add(
-            "ReLU",
-            graph.add(
-                "BN", graph.add("Conv2d", x, out_channels=inner, kernel_size=kernel, **settings)
-            ),
-        )
+        x = _conv_bn_relu(graph, x, out_channels=inner, kernel_size=1)
+        x = _conv_bn_relu(graph, x, out_channels=inner, kernel_size=kernel, **settings)
         return graph.add("Conv2d", x, out_channels=out, kernel_size=1)
 
     _replace_conv(graph, conv, build)
+
+
+def _bottleneck_apply(graph: EditableGraph, ctx: ShapeContext, site: Site) -> None:
+    conv = site.nodes[0]
+    narrow = ctx.channel_text(graph.inputs[conv][0], Fraction(1, (2, 4)[site.variant]))
+    _sandwich(graph, ctx, conv, _need(narrow), depthwise=False)
 
 
 def _inverted_bottleneck_apply(graph: EditableGraph, ctx: ShapeContext, site: Site) -> None:
     conv = site.nodes[0]
-    source = graph.inputs[conv][0]
-    wide = _need(ctx.channel_text(source, (2, 4)[site.variant]))
-    out = _need(ctx.channel_text(conv))
-    kernel = graph.nodes[conv].params["kernel_size"]
-    settings = _conv_settings(graph, conv)
-
-    def build(x: int) -> int:
-        x = graph.add(
-            "ReLU", graph.add("BN", graph.add("Conv2d", x, out_channels=wide, kernel_size=1))
-        )
-        x = graph.add(
-            "ReLU",
-            graph.add(
-                "BN",
-                graph.add(
-                    "Conv2d", x, out_channels=wide, kernel_size=kernel, groups=wide, **settings
-                ),
-            ),
-        )
-        return graph.add("Conv2d", x, out_channels=out, kernel_size=1)
-
-    _replace_conv(graph, conv, build)
+    wide = ctx.channel_text(graph.inputs[conv][0], (2, 4)[site.variant])
+    _sandwich(graph, ctx, conv, _need(wide), depthwise=True)
 
 
 def _depthwise_separable_apply(graph: EditableGraph, ctx: ShapeContext, site: Site) -> None:
     conv = site.nodes[0]
-    source = graph.inputs[conv][0]
-    cin = _need(ctx.channel_text(source))
+    cin = _need(ctx.channel_text(graph.inputs[conv][0]))
     out = _need(ctx.channel_text(conv))
     kernel = graph.nodes[conv].params["kernel_size"]
     settings = _conv_settings(graph, conv)
 
     def build(x: int) -> int:
-        x = graph.add("Conv2d", x, out_channels=cin, kernel_size=kernel, groups=cin, **settings)
-        x = graph.add("ReLU", graph.add("BN", x))
+        x = _conv_bn_relu(graph, x, out_channels=cin, kernel_size=kernel, groups=cin, **settings)
         return graph.add("Conv2d", x, out_channels=out, kernel_size=1)
 
     _replace_conv(graph, conv, build)
