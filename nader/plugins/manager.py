@@ -51,6 +51,7 @@ BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.session.plugin",
     "nader.llm.plugin",
     "nader.data.plugin",
+    "nader.agents.plugin",
 )
 
 

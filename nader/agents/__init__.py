@@ -1,0 +1,122 @@
+"""The agents: Reader, Proposer, Modifier and Reflector, their memory and the modification tree.
+
+The session runner drives :class:`DesignTeam`; everything else is here for tests, notebooks and
+plugins. No LLM SDK is imported: the team talks to any object with ``complete(request)``.
+
+Names are imported on first use (PEP 562): the built-in plugin module
+:mod:`nader.agents.plugin` is loaded by every ``nader`` command, and it must not pay for
+qdrant-client's import when all the command does is check a file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "AgentCaller": "nader.agents.calls",
+    "CallRecord": "nader.agents.calls",
+    "UsageLedger": "nader.agents.calls",
+    "estimate_tokens": "nader.agents.calls",
+    "AgentsConfig": "nader.agents.config",
+    "HashingEmbedder": "nader.agents.embedders",
+    "OpenAIEmbedder": "nader.agents.embedders",
+    "SentenceTransformerEmbedder": "nader.agents.embedders",
+    "ExperiencePool": "nader.agents.experience",
+    "Tip": "nader.agents.experience",
+    "load_experience_file": "nader.agents.experience",
+    "ExtractedBlock": "nader.agents.extraction",
+    "extract_blocks": "nader.agents.extraction",
+    "Inspiration": "nader.agents.knowledge",
+    "KnowledgePool": "nader.agents.knowledge",
+    "expert_inspirations": "nader.agents.knowledge",
+    "load_inspiration_file": "nader.agents.knowledge",
+    "VectorPool": "nader.agents.memory",
+    "open_qdrant": "nader.agents.memory",
+    "OfflineDesigner": "nader.agents.offline.designer",
+    "Paper": "nader.agents.papers",
+    "read_paper": "nader.agents.papers",
+    "read_papers": "nader.agents.papers",
+    "POLICIES": "nader.agents.policies",
+    "PromptBook": "nader.agents.prompts",
+    "block_format_definition": "nader.agents.prompts",
+    "render": "nader.agents.prompts",
+    "Proposal": "nader.agents.proposer",
+    "ProposalError": "nader.agents.proposer",
+    "Reader": "nader.agents.reader",
+    "DesignOutcome": "nader.agents.team",
+    "DesignTeam": "nader.agents.team",
+    "KnowledgeReport": "nader.agents.team",
+    "ModificationTree": "nader.agents.tree",
+    "TreeNode": "nader.agents.tree",
+}
+
+__all__ = [
+    "AgentCaller",
+    "AgentsConfig",
+    "CallRecord",
+    "DesignOutcome",
+    "DesignTeam",
+    "ExperiencePool",
+    "ExtractedBlock",
+    "HashingEmbedder",
+    "Inspiration",
+    "KnowledgePool",
+    "KnowledgeReport",
+    "ModificationTree",
+    "OfflineDesigner",
+    "OpenAIEmbedder",
+    "POLICIES",
+    "Paper",
+    "PromptBook",
+    "Proposal",
+    "ProposalError",
+    "Reader",
+    "SentenceTransformerEmbedder",
+    "Tip",
+    "TreeNode",
+    "UsageLedger",
+    "VectorPool",
+    "block_format_definition",
+    "estimate_tokens",
+    "expert_inspirations",
+    "extract_blocks",
+    "load_experience_file",
+    "load_inspiration_file",
+    "open_qdrant",
+    "read_paper",
+    "read_papers",
+    "render",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nader.agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from nader.agents.calls import AgentCaller, CallRecord, UsageLedger, estimate_tokens
+    from nader.agents.config import AgentsConfig
+    from nader.agents.embedders import HashingEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
+    from nader.agents.experience import ExperiencePool, Tip, load_experience_file
+    from nader.agents.extraction import ExtractedBlock, extract_blocks
+    from nader.agents.knowledge import (
+        Inspiration,
+        KnowledgePool,
+        expert_inspirations,
+        load_inspiration_file,
+    )
+    from nader.agents.memory import VectorPool, open_qdrant
+    from nader.agents.offline.designer import OfflineDesigner
+    from nader.agents.papers import Paper, read_paper, read_papers
+    from nader.agents.policies import POLICIES
+    from nader.agents.prompts import PromptBook, block_format_definition, render
+    from nader.agents.proposer import Proposal, ProposalError
+    from nader.agents.reader import Reader
+    from nader.agents.team import DesignOutcome, DesignTeam, KnowledgeReport
+    from nader.agents.tree import ModificationTree, TreeNode

@@ -1,0 +1,259 @@
+"""The Reflector: immediate feedback from the verifier, and design experience from records.
+
+*Immediate feedback*: every block the Modifier writes is verified (:func:`nader.ir.check_text`)
+in the role it is meant for; the verifier's exact messages go back to the Modifier. A valid cell
+whose canonical hash is already known (a :class:`~nader.ir.DedupIndex` of the tree's hashes) is
+reported as a duplicate of that architecture, so the Modifier can try a different change.
+
+*Design experience*: each stage of each design becomes a record — failure, failure-to-success or
+success — that the LLM turns into short tips; tips are categorised from the error codes and
+stored keyed by the suggestion's embedding. The most similar tips are handed to the Modifier with
+each new suggestion. Accuracy drops after training become *research* tips for the Proposer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nader.agents import tasks
+from nader.agents.calls import AgentCaller
+from nader.agents.experience import (
+    ACCURACY_DROP,
+    CATEGORY_OF_CODE,
+    GENERAL,
+    DesignRecord,
+    ExperiencePool,
+    Problem,
+    Tip,
+    parse_tips,
+)
+from nader.agents.extraction import ExtractedBlock
+from nader.agents.prompts import PromptBook
+from nader.ir.canonical import DedupIndex
+from nader.ir.check import check_text
+from nader.ir.graph import Role
+from nader.ir.ops import OperatorRegistry
+from nader.ir.verify import BlockReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The Reflector's verdict on one answer at one stage."""
+
+    problems: tuple[Problem, ...] = ()
+    blocks: tuple[ExtractedBlock, ...] = ()
+    reports: tuple[BlockReport, ...] = ()
+    hash: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def format_only(self) -> bool:
+        return bool(self.problems) and all(p.code == "format" for p in self.problems)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.message for p in self.problems)
+
+
+def format_problem(stage: str) -> Problem:
+    return Problem(
+        "format",
+        f"[format] no block found in your answer: write the complete {stage} as a ##Name## header, "
+        "N:Op(...) node lines and A->B edge lines inside one ``` fence",
+    )
+
+
+@dataclass
+class Reflector:
+    caller: AgentCaller
+    prompts: PromptBook
+    registry: OperatorRegistry
+    experience: ExperiencePool | None = None
+    dedup: DedupIndex = field(default_factory=DedupIndex)
+    tips_per_prompt: int = 5
+
+    # -- immediate feedback
+    def _verify(
+        self, block: ExtractedBlock, role: Role, stem_scale: int | None = None
+    ) -> tuple[list[Problem], BlockReport | None]:
+        report = check_text(block.text, self.registry, role=role, stem_scale=stem_scale)
+        if report.syntax_error is not None:
+            err = report.syntax_error
+            return [Problem("syntax", f"[syntax] block {block.name!r}: {err}")], None
+        problems = [Problem(d.code, str(d)) for r in report.blocks for d in r.errors]
+        return problems, report.blocks[0] if report.blocks else None
+
+    def check_cell(self, blocks: Sequence[ExtractedBlock]) -> Feedback:
+        """Verify the answer's cell (the first block not named as a stem or downsample)."""
+        if not blocks:
+            return Feedback((format_problem("cell"),))
+        cells = [b for b in blocks if not any(w in b.name.lower() for w in ("stem", "downsample"))]
+        cell = cells[0] if cells else blocks[0]
+        problems, report = self._verify(cell, Role.CELL)
+        reports = (report,) if report is not None else ()
+        if problems or report is None:
+            return Feedback(tuple(problems), (cell,), reports)
+        known = self.dedup.lookup(report.hash) if report.hash else None
+        if known is not None:
+            message = (
+                f"[duplicate] the new cell is isomorphic to architecture {known}, which is already "
+                "known; change the graph itself (not just numbering or names) to follow the suggestion"
+            )
+            return Feedback((Problem("duplicate", message),), (cell,), reports, report.hash, known)
+        return Feedback((), (cell,), reports, report.hash)
+
+    def check_stem_downsample(
+        self, blocks: Sequence[ExtractedBlock], stem_scale: int | None
+    ) -> Feedback:
+        """Verify a stem and a downsample block (found by name, else by position)."""
+        stage = "stem and downsample blocks"
+        if not blocks:
+            return Feedback((format_problem(stage),))
+        stems = [b for b in blocks if "stem" in b.name.lower()]
+        downs = [b for b in blocks if "downsample" in b.name.lower()]
+        rest = [b for b in blocks if b not in stems and b not in downs]
+        stem = stems[0] if stems else (rest.pop(0) if rest else None)
+        down = downs[0] if downs else (rest.pop(0) if rest else None)
+        problems: list[Problem] = []
+        reports: list[BlockReport] = []
+        for block, role in ((stem, Role.STEM), (down, Role.DOWNSAMPLE)):
+            if block is None:
+                problems.append(
+                    Problem(
+                        "format",
+                        f"[format] the answer has no {role.value} block; write both the stem and the downsample block",
+                    )
+                )
+                continue
+            found, report = self._verify(block, role, stem_scale if role is Role.STEM else None)
+            problems.extend(found)
+            if report is not None:
+                reports.append(report)
+        chosen = tuple(b for b in (stem, down) if b is not None)
+        return Feedback(tuple(problems), chosen, tuple(reports))
+
+    # -- design experience
+    def tips_for(self, suggestion: str) -> list[Tip]:
+        if self.experience is None or self.tips_per_prompt <= 0:
+            return []
+        return self.experience.similar(suggestion, k=self.tips_per_prompt, kind="development")
+
+    def learn_from_design(
+        self, records: Sequence[DesignRecord], architecture: str | None
+    ) -> list[Tip]:
+        """One reflection call per stage record; the tips go to the experience pool."""
+        if self.experience is None:
+            return []
+        learned: list[Tip] = []
+        for record in records:
+            categories = sorted({CATEGORY_OF_CODE.get(p.code, GENERAL) for p in record.problems})
+            response = self.caller.ask(
+                task=tasks.REFLECT_FAILURE,
+                role=tasks.REFLECTOR,
+                messages=[
+                    self.prompts.system(tasks.REFLECTOR),
+                    self.prompts.user(
+                        "failure_reflection",
+                        kind=record.kind,
+                        suggestion=record.suggestion,
+                        stage=record.stage,
+                        record=record.describe(),
+                    ),
+                ],
+                fields={
+                    "suggestion": record.suggestion,
+                    "stage": record.stage,
+                    "kind": record.kind,
+                    "codes": [p.code for p in record.problems],
+                    "categories": categories,
+                    "record": record.describe(),
+                    "change": record.change,
+                },
+                architecture=architecture,
+            )
+            codes = tuple(dict.fromkeys(p.code for p in record.problems))
+            for text in parse_tips(response.text):
+                learned.append(
+                    Tip(
+                        text,
+                        record.suggestion,
+                        record.category,
+                        "development",
+                        record.kind,
+                        "reflector",
+                        codes,
+                    )
+                )
+        added = self.experience.add(learned)
+        log.debug("Reflector learned %d tips (%d new)", len(learned), added)
+        return learned
+
+    def learn_from_accuracy_drop(
+        self,
+        *,
+        suggestion: str,
+        parent_cell: str,
+        child_cell: str,
+        parent_acc: float,
+        child_acc: float,
+        change: str,
+        architecture: str | None,
+    ) -> list[Tip]:
+        if self.experience is None:
+            return []
+        response = self.caller.ask(
+            task=tasks.REFLECT_ACCURACY_DROP,
+            role=tasks.REFLECTOR,
+            messages=[
+                self.prompts.system(tasks.REFLECTOR),
+                self.prompts.user(
+                    "accuracy_drop_reflection",
+                    suggestion=suggestion,
+                    parent_acc=f"{parent_acc:.2f}",
+                    child_acc=f"{child_acc:.2f}",
+                    change=change,
+                    parent_cell=parent_cell.strip(),
+                    child_cell=child_cell.strip(),
+                ),
+            ],
+            fields={
+                "suggestion": suggestion,
+                "parent_acc": parent_acc,
+                "child_acc": child_acc,
+                "change": change,
+                "parent_cell": parent_cell,
+                "child_cell": child_cell,
+            },
+            architecture=architecture,
+        )
+        tips = [
+            Tip(text, suggestion, ACCURACY_DROP, "research", "accuracy-drop", "reflector")
+            for text in parse_tips(response.text, limit=2)
+        ]
+        self.experience.add(tips)
+        return tips
+
+    def research_tips(
+        self, texts: Sequence[str], limit: int = 5, min_score: float = 0.2
+    ) -> list[Tip]:
+        """Accuracy-drop tips learnt on suggestions similar to any of ``texts`` (best per text)."""
+        if self.experience is None:
+            return []
+        tips: list[Tip] = []
+        seen: set[str] = set()
+        for text in texts:
+            for tip in self.experience.similar(text, k=1, kind="research", min_score=min_score):
+                if tip.text not in seen:
+                    seen.add(tip.text)
+                    tips.append(tip)
+            if len(tips) >= limit:
+                break
+        return tips

@@ -1,0 +1,217 @@
+"""The modification tree: architectures as nodes, applied suggestions as edges.
+
+A node holds what is known about one architecture — its network text, canonical hash, costs,
+status, validation and test accuracy — and the edge into it is the suggestion that produced it.
+Selection policies read ``valid_acc`` only; ``test_acc`` is stored for reporting and never used to
+choose. The tree also remembers, per node, which inspirations were already proposed for it, so
+the Proposer never proposes one twice for the same node. The whole tree is plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from nader.errors import ConfigError
+
+Status = Literal["pending", "trained", "failed", "duplicate"]
+STATUSES: tuple[str, ...] = ("pending", "trained", "failed", "duplicate")
+TREE_FORMAT_VERSION = 1
+
+
+@dataclass
+class TreeNode:
+    """One architecture and the edge that led to it."""
+
+    id: int
+    parent: int | None
+    network_text: str
+    suggestion: str | None = None
+    inspiration_key: str | None = None
+    hash: str | None = None
+    params: int | None = None
+    flops: int | None = None
+    status: Status = "pending"
+    valid_acc: float | None = None
+    test_acc: float | None = None
+    depth: int = 0
+    used_inspirations: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trained(self) -> bool:
+        return self.status == "trained" and self.valid_acc is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TreeNode:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"tree node has unknown fields: {', '.join(sorted(unknown))}")
+        node = cls(**data)
+        if node.status not in STATUSES:
+            raise ConfigError(f"tree node {node.id} has unknown status {node.status!r}")
+        return node
+
+
+class ModificationTree:
+    """Nodes by id, children lists, and JSON persistence."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[int, TreeNode] = {}
+        self._children: dict[int, list[int]] = {}
+        self.root_id: int | None = None
+
+    # -- building
+    def add_root(self, network_text: str, **metrics: Any) -> TreeNode:
+        if self.root_id is not None:
+            raise ConfigError("the tree already has a root")
+        node = TreeNode(id=0, parent=None, network_text=network_text, **metrics)
+        self._insert(node)
+        self.root_id = node.id
+        return node
+
+    def next_id(self) -> int:
+        return max(self._nodes, default=-1) + 1
+
+    def add_child(
+        self,
+        parent: int,
+        network_text: str,
+        *,
+        suggestion: str | None,
+        inspiration_key: str | None = None,
+        node_id: int | None = None,
+        **metrics: Any,
+    ) -> TreeNode:
+        if parent not in self._nodes:
+            raise ConfigError(f"no tree node {parent} to add a child to")
+        ident = self.next_id() if node_id is None else node_id
+        if ident in self._nodes:
+            raise ConfigError(f"tree node {ident} exists already")
+        node = TreeNode(
+            id=ident,
+            parent=parent,
+            network_text=network_text,
+            suggestion=suggestion,
+            inspiration_key=inspiration_key,
+            depth=self._nodes[parent].depth + 1,
+            **metrics,
+        )
+        self._insert(node)
+        return node
+
+    def _insert(self, node: TreeNode) -> None:
+        self._nodes[node.id] = node
+        self._children.setdefault(node.id, [])
+        if node.parent is not None:
+            self._children.setdefault(node.parent, []).append(node.id)
+
+    def update(self, node_id: int, **values: Any) -> TreeNode:
+        """Set metrics or status after training (unknown names are errors)."""
+        node = self[node_id]
+        known = {f.name for f in fields(TreeNode)} - {"id", "parent", "depth"}
+        for name, value in values.items():
+            if name not in known:
+                raise ConfigError(f"tree nodes have no field {name!r}")
+            if name == "status" and value not in STATUSES:
+                raise ConfigError(f"unknown status {value!r}")
+            setattr(node, name, value)
+        return node
+
+    def mark_used(self, node_id: int, inspiration_key: str) -> None:
+        used = self[node_id].used_inspirations
+        if inspiration_key not in used:
+            used.append(inspiration_key)
+
+    # -- reading
+    def __getitem__(self, node_id: int) -> TreeNode:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise ConfigError(f"no tree node {node_id}") from None
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __iter__(self) -> Iterator[TreeNode]:
+        return iter(sorted(self._nodes.values(), key=lambda n: n.id))
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def children(self, node_id: int) -> list[TreeNode]:
+        return [self._nodes[c] for c in self._children.get(node_id, [])]
+
+    def parent_of(self, node_id: int) -> TreeNode | None:
+        parent = self[node_id].parent
+        return None if parent is None else self._nodes[parent]
+
+    def path_to(self, node_id: int) -> list[TreeNode]:
+        """Root ... node."""
+        path = [self[node_id]]
+        while path[-1].parent is not None:
+            path.append(self._nodes[path[-1].parent])
+        return path[::-1]
+
+    def trained(self) -> list[TreeNode]:
+        return [node for node in self if node.trained]
+
+    def best(self) -> TreeNode | None:
+        """The trained node with the highest validation accuracy (ties: earliest)."""
+        trained = self.trained()
+        return max(trained, key=lambda n: (n.valid_acc, -n.id)) if trained else None
+
+    # -- persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": TREE_FORMAT_VERSION,
+            "root": self.root_id,
+            "nodes": [node.to_dict() for node in self],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModificationTree:
+        if data.get("version") != TREE_FORMAT_VERSION:
+            raise ConfigError(f"unsupported tree format version {data.get('version')!r}")
+        tree = cls()
+        nodes = [TreeNode.from_dict(item) for item in data.get("nodes", [])]
+        for node in sorted(nodes, key=lambda n: n.id):
+            if node.parent is not None and node.parent not in tree._nodes:
+                raise ConfigError(f"tree node {node.id} names unknown parent {node.parent}")
+            tree._insert(node)
+        tree.root_id = data.get("root")
+        if tree.root_id is not None and tree.root_id not in tree._nodes:
+            raise ConfigError(f"tree root {tree.root_id} is not a node")
+        return tree
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModificationTree:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"tree file is not valid JSON: {err}") from err
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically (a killed run never leaves half a tree)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(self.to_json())
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModificationTree:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
