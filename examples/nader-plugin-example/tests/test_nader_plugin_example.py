@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -99,26 +98,17 @@ def test_block_using_hardswish_compiles(capsys: pytest.CaptureFixture[str]) -> N
     assert result["params"] > 0 and result["flops"] > 0
 
 
-@dataclass
-class _Node:
-    id: str
-
-
-class _Tree:
-    """The two things NewestPolicy relies on: ``nodes()`` in insertion order, each with an id."""
-
-    def __init__(self, ids: list[str]) -> None:
-        self._nodes = [_Node(i) for i in ids]
-
-    def nodes(self) -> list[_Node]:
-        return list(self._nodes)
-
-
 def test_newest_policy_picks_the_last_added_node() -> None:
+    from nader.agents.tree import ModificationTree
+
     policy = build_runtime().search_policies.get("newest")()
-    assert policy.select(_Tree(["root", "a", "b"]), random.Random(0)) == "b"
-    assert policy.select(_Tree(["root"]), random.Random(0)) == "root"
+    tree = ModificationTree()
     with pytest.raises(ValueError, match="no nodes"):
-        policy.select(_Tree([]), random.Random(0))
+        policy.select(tree, random.Random(0))
+    tree.add_root("##A##\n0:input\n1:output\n0->1\n")
+    assert policy.select(tree, random.Random(0)) == 0
+    tree.add_child(0, "##B##\n0:input\n1:output\n0->1\n", suggestion="b")
+    tree.add_child(0, "##C##\n0:input\n1:output\n0->1\n", suggestion="c")
+    assert policy.select(tree, random.Random(0)) == 2
     with pytest.raises(TypeError):
         build_runtime().search_policies.get("newest")(depth=3)  # it takes no options

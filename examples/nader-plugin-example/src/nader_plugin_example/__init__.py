@@ -63,7 +63,7 @@ class NewestPolicy:
     A pure depth-first walk: useful as a baseline, and as the smallest possible policy.
 
     Assumes only this much of the tree (duck typing, so the plugin does not depend on the tree's
-    class): ``tree.nodes()`` yields the tree's nodes in the order they were added, and each node
+    class): iterating ``tree`` yields its nodes in the order they were added, and each node
     has an ``id``.
     """
 
@@ -72,7 +72,7 @@ class NewestPolicy:
 
     def select(self, tree: Any, rng: random.Random) -> Hashable:
         newest = None
-        for node in tree.nodes():
+        for node in tree:
             newest = node
         if newest is None:
             raise ValueError("the modification tree has no nodes to select from")
