@@ -1,0 +1,139 @@
+"""The session config (``config.toml``): every table validated before any work starts.
+
+Unknown keys anywhere are errors that name the key (pydantic ``extra="forbid"``). Relative paths
+are resolved against the config file's folder, so a config and its base network travel together.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nader.agents.config import AgentsConfig
+from nader.backends.train import TrainConfig
+from nader.errors import ConfigError
+from nader.llm.config import LLMConfig
+from nader.session.executors import ExecutorConfig
+from nader.session.overrides import apply_overrides
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunConfig(_Strict):
+    """``[run]``: identity, seed and budgets of the session."""
+
+    name: str = "nader-run"
+    #: stop proposing once this many architectures (the base included) are trained
+    max_architectures: int = Field(default=10, ge=1)
+    #: stop proposing after this many design attempts in all (new, duplicate or failed)
+    max_designs: int | None = Field(default=None, ge=1)
+    #: stop proposing after this many seconds of wall-clock time (finished work is kept)
+    max_wall_clock_s: float | None = Field(default=None, gt=0)
+    #: designs waiting for a training slot (agents keep proposing while candidates train)
+    queue_size: int = Field(default=1, ge=0)
+
+
+class BaseNetworkConfig(_Strict):
+    """``[base]``: the starting network and how networks are assembled and sized."""
+
+    network: Path | None = None
+    #: a NAS-Bench-201 arch string instead of a network file
+    nb201_arch: str | None = None
+    skeleton: str = "nader"
+    #: fixed base width, or None for the largest width within the budget
+    width: int | None = Field(default=None, ge=1)
+    #: budget for the width search (defaults: the dataset preset's NAS-Bench-201 limits)
+    max_params: int | None = Field(default=None, ge=1)
+    max_flops: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_start(self) -> BaseNetworkConfig:
+        if (self.network is None) == (self.nb201_arch is None):
+            raise ValueError("give exactly one of base.network (a file) or base.nb201_arch")
+        return self
+
+
+class DatasetConfig(_Strict):
+    """``[dataset]``: which dataset trains and scores the candidates."""
+
+    name: str = "digits"
+    data_dir: Path | None = None
+    split_file: Path | None = None
+    seed: int = Field(default=0, ge=0)
+
+
+class SessionConfig(_Strict):
+    run: RunConfig = Field(default_factory=RunConfig)
+    base: BaseNetworkConfig
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    llm: LLMConfig
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+
+
+_PATH_KEYS = (
+    ("base", "network"),
+    ("dataset", "data_dir"),
+    ("dataset", "split_file"),
+    ("agents", "papers_dir"),
+    ("agents", "knowledge_path"),
+    ("agents", "memory_path"),
+    ("llm", "replay_from"),
+)
+_PATH_LIST_KEYS = (("agents", "inspiration_files"), ("agents", "experience_files"))
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    for table, key in _PATH_KEYS:
+        value = data.get(table, {}).get(key) if isinstance(data.get(table), dict) else None
+        if isinstance(value, str) and value:
+            data[table][key] = str((folder / Path(value).expanduser()).resolve())
+    for table, key in _PATH_LIST_KEYS:
+        values = data.get(table, {}).get(key) if isinstance(data.get(table), dict) else None
+        if isinstance(values, list):
+            data[table][key] = [
+                str((folder / Path(v).expanduser()).resolve()) if isinstance(v, str) else v
+                for v in values
+            ]
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for item in err.errors():
+        key = ".".join(str(part) for part in item.get("loc", ())) or "(top level)"
+        kind = item.get("type", "")
+        if kind == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        elif kind == "missing":
+            lines.append(f"  {key}: required")
+        else:
+            lines.append(f"  {key}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], folder: Path, source: str = "config") -> SessionConfig:
+    data = apply_overrides(data, [])
+    _resolve_paths(data, folder)
+    try:
+        return SessionConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source} is invalid:\n{_describe(err)}") from None
+
+
+def load_config(path: Path, overrides: list[str] | None = None) -> tuple[SessionConfig, dict[str, Any]]:
+    """Read, override (``--set``) and validate a TOML config; returns the model and the raw table."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}") from err
+    data = apply_overrides(raw, overrides or [])
+    return parse_config(data, path.resolve().parent, str(path)), data
