@@ -48,13 +48,13 @@ def fvcore_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
     Other operators fvcore would count by default (batch norm, pooling, upsampling) are not
     counted; fvcore counts one multiply-add as one flop and no biases.
     """
-    from fvcore.nn import FlopCountAnalysis
-
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # fvcore's imports and jit tracing warn a lot
+            from fvcore.nn import FlopCountAnalysis
+
             analysis = FlopCountAnalysis(module, (_zeros(input_shape, module),))
             analysis.clear_op_handles()
             analysis.set_op_handle(**_counted_handles())  # type: ignore[arg-type]
