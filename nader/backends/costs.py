@@ -68,3 +68,25 @@ def network_cost(
     :raises BackendError: the file lacks a block the skeleton needs.
     """
     return plan_cost(NetworkPlanner(network, registry, skeleton, dataset).plan(width))
+
+
+def summarize_network(
+    network: Network,
+    registry: OperatorRegistry,
+    *,
+    skeleton_name: str,
+    dataset_name: str | None,
+    width: int,
+) -> dict[str, Any]:
+    """What ``nader check --width`` reports for a file: the whole network's costs at ``width``.
+
+    :raises NaderError: unknown skeleton or dataset, a missing block, or a block that does not
+        work at the sizes the skeleton gives it.
+    """
+    from nader.backends.presets import dataset_preset
+    from nader.backends.skeletons import skeleton_named
+
+    skeleton = skeleton_named(skeleton_name)
+    dataset = dataset_preset(dataset_name or skeleton.default_dataset)
+    cost = network_cost(network, registry, skeleton, dataset, width)
+    return {"skeleton": skeleton.name, "dataset": dataset.name, **cost.to_dict()}

@@ -144,19 +144,9 @@ def _printed(module: nn.Module) -> Printed:
                 f"{module.padding}, count_include_pad={module.count_include_pad})"
             )
         )
-    if kind is layers.SameMaxPool2d:
-        assert isinstance(module, nn.MaxPool2d)
+    if kind in (layers.SameMaxPool2d, layers.SameAvgPool2d):
         return _submodule(
-            f"SameMaxPool2d({module.kernel_size}, {module.stride})",
-            layers.same_padding,
-            layers.SameMaxPool2d,
-        )
-    if kind is layers.SameAvgPool2d:
-        assert isinstance(module, layers.SameAvgPool2d)
-        return _submodule(
-            f"SameAvgPool2d({module.kernel_size}, {module.stride})",
-            layers.same_padding,
-            layers.SameAvgPool2d,
+            f"{kind.__name__}({module.kernel_size}, {module.stride})", layers.same_padding, kind
         )
     if kind is nn.AdaptiveAvgPool2d:
         return _inline(lambda a: f"F.adaptive_avg_pool2d({a[0]}, {module.output_size!r})")

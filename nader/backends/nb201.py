@@ -328,3 +328,40 @@ def network_to_arch(network: Network, registry: OperatorRegistry) -> str:
     if cell is None:
         raise ArchStringError("the network has no cell block")
     return cell_to_arch(cell, registry)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nader.backends.nb201 ARCH`` prints the network file of an arch string;
+    ``python -m nader.backends.nb201 --to-arch FILE`` prints the arch string of a network file."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    from nader.ir.builtin_ops import default_registry
+    from nader.ir.parser import parse_network
+
+    parser = argparse.ArgumentParser(
+        prog="python -m nader.backends.nb201", description=main.__doc__
+    )
+    parser.add_argument("arch", nargs="?", help="a NAS-Bench-201 arch string")
+    parser.add_argument(
+        "--to-arch", metavar="FILE", help="print the arch string of this network file"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.to_arch:
+            text = Path(args.to_arch).read_text(encoding="utf-8")
+            print(network_to_arch(parse_network(text, args.to_arch), default_registry()))
+        elif args.arch:
+            print(arch_to_network_text(args.arch), end="")
+        else:
+            parser.print_usage(sys.stderr)
+            return 2
+    except (NaderError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -163,21 +163,23 @@ class WidthResult:
     trace: SearchTrace
 
 
+def plan_if_valid(planner: NetworkPlanner, width: int) -> NetworkPlan | None:
+    """The plan at ``width`` if the width is valid (shapes work, divisions exact), else None."""
+    try:
+        return planner.plan(width, exact_divisions=True)
+    except NaderError:
+        return None
+
+
 def search_width(planner: NetworkPlanner, budget: Budget, **limits: int) -> WidthResult:
     """Largest valid width whose network meets ``budget``, using the IR cost model only."""
 
-    def is_valid(width: int) -> bool:
-        try:
-            planner.plan(width, exact_divisions=True)
-        except NaderError:
-            return False
-        return True
-
     def measure(width: int) -> Cost | None:
-        try:
-            return planner.plan(width, exact_divisions=True).cost
-        except NaderError:
-            return None
+        plan = plan_if_valid(planner, width)
+        return None if plan is None else plan.cost
+
+    def is_valid(width: int) -> bool:
+        return plan_if_valid(planner, width) is not None
 
     choice = search_largest_width(is_valid, measure, budget, **limits)
     plan = planner.plan(choice.width, exact_divisions=True)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nader.cli.check import _positive
 from nader.errors import BlockSyntaxError, ConfigError, VerifyError, WidthSearchError
 
 _SUFFIXES = {"k": 1e3, "m": 1e6, "g": 1e9}
@@ -40,18 +41,8 @@ def parse_quantity(text: str) -> int:
     return int(round(value))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _depths(text: str) -> tuple[int, ...]:
-    return tuple(_positive_int(part) for part in text.split(","))
+    return tuple(_positive(part) for part in text.split(","))
 
 
 def add_parser(subparsers: Any) -> None:
@@ -68,7 +59,7 @@ def add_parser(subparsers: Any) -> None:
     compile_.add_argument("--depths", type=_depths, metavar="N,N,...", help="cells per stage")
     sizing = compile_.add_mutually_exclusive_group()
     sizing.add_argument(
-        "--width", type=_positive_int, metavar="W", help="base width (stage 1 channels)"
+        "--width", type=_positive, metavar="W", help="base width (stage 1 channels)"
     )
     sizing.add_argument("--max-params", type=parse_quantity, metavar="P")
     compile_.add_argument(

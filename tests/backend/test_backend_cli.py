@@ -149,3 +149,36 @@ def test_budget_quantities(text: str, value: int) -> None:
 def test_bad_budget_quantities(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_quantity(text)
+
+
+def test_check_reports_the_network_at_a_width(capsys: pytest.CaptureFixture[str]) -> None:
+    from nader.backends.costs import network_cost
+    from nader.backends.presets import dataset_preset
+    from nader.backends.skeletons import skeleton_named
+    from nader.ir import default_registry, parse_network
+
+    assert main(["check", str(EXAMPLE), "--width", "16", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["network"]
+    expected = network_cost(
+        parse_network(EXAMPLE.read_text()),
+        default_registry(),
+        skeleton_named("nader"),
+        dataset_preset("cifar100"),
+        16,
+    )
+    assert (summary["params"], summary["flops"], summary["width"]) == (
+        expected.params,
+        expected.flops,
+        16,
+    )
+    assert (
+        main(
+            ["check", str(EXAMPLE), "--width", "16", "--skeleton", "nb201", "--dataset", "cifar10"]
+        )
+        == 0
+    )
+    assert "network on skeleton nb201, dataset cifar10, width 16: params" in capsys.readouterr().out
+    assert main(["check", str(EXAMPLE), "--width", "16", "--skeleton", "imagenet"]) == 1
+    assert (
+        "the stem (skeleton 'imagenet' reduces H and W by 4) must output" in capsys.readouterr().out
+    )

@@ -227,3 +227,17 @@ def test_converted_network_computes_what_nas_bench_201_computes(
     images = torch.randn(3, 3, 32, 32, generator=generator)
     with torch.no_grad():
         torch.testing.assert_close(compiled(images), reference(images), rtol=1e-5, atol=1e-5)
+
+
+def test_command_line_converts_both_ways(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nader.backends.nb201 import main as nb201_main
+
+    assert nb201_main([EXAMPLE]) == 0
+    path = tmp_path / "cell.txt"
+    path.write_text(capsys.readouterr().out)
+    assert nb201_main(["--to-arch", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == EXAMPLE
+    assert nb201_main(["|bad|"]) == 1
+    assert "error:" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from backend_helpers import corpus_files, corpus_id, load, stem_scale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nader.backends.compiler import compile_network
+from nader.backends.compiler import CompileResult, compile_network
 from nader.backends.fx_build import count_parameters
 from nader.backends.plan import NetworkPlanner
 from nader.backends.presets import dataset_preset
@@ -44,31 +44,28 @@ def test_cifar_networks_compile_at_the_largest_width_within_the_cifar100_budget(
     if stem_scale(network, runtime.operators) != 1:
         pytest.skip("an ImageNet-style stem (reduces H and W by 4): see the imagenet skeleton")
     skeleton = skeleton_named("nader")
+
+    def compile_for_cifar100() -> CompileResult:
+        return compile_network(
+            network,
+            runtime.operators,
+            runtime.lowerings,
+            skeleton=skeleton,
+            dataset=CIFAR100,
+            budget=CIFAR100_BUDGET,
+        )
+
     if corpus_id(path) in DOES_NOT_FIT:
         with pytest.raises(
             WidthSearchError, match="smallest valid width, 128, has 1,620,292 params"
         ):
-            compile_network(
-                network,
-                runtime.operators,
-                runtime.lowerings,
-                skeleton=skeleton,
-                dataset=CIFAR100,
-                budget=CIFAR100_BUDGET,
-            )
+            compile_for_cifar100()
         planner = NetworkPlanner(network, runtime.operators, skeleton, CIFAR100)
         for width in range(1, 128):
             with pytest.raises(NaderError):
                 planner.plan(width, exact_divisions=True)
         return
-    result = compile_network(
-        network,
-        runtime.operators,
-        runtime.lowerings,
-        skeleton=skeleton,
-        dataset=CIFAR100,
-        budget=CIFAR100_BUDGET,
-    )
+    result = compile_for_cifar100()
     assert result.params <= 1_500_000 and result.flops <= 200_000_000
     # confirmed on the built module, three ways
     assert result.fvcore_flops == result.macs

@@ -27,8 +27,12 @@ from nader.backends.plan import NetworkPlanner  # noqa: E402
 from nader.backends.presets import dataset_preset  # noqa: E402
 from nader.backends.profile import hooked_flops  # noqa: E402
 from nader.backends.skeletons import skeleton_named  # noqa: E402
-from nader.backends.width import Budget, search_largest_width, search_width  # noqa: E402
-from nader.errors import NaderError  # noqa: E402
+from nader.backends.width import (  # noqa: E402
+    Budget,
+    plan_if_valid,
+    search_largest_width,
+    search_width,
+)
 from nader.ir import Cost  # noqa: E402
 from nader.plugins.manager import build_runtime  # noqa: E402
 
@@ -36,17 +40,12 @@ NETWORKS = ["nas-bench-201/resnet_basic.txt", "nas-bench-201/nasbench201_cifar10
 
 
 def _authors_search(planner: NetworkPlanner, budget: Budget, lowerings: dict) -> int:  # type: ignore[type-arg]
-    def is_valid(width: int) -> bool:
-        try:
-            planner.plan(width, exact_divisions=True)
-        except NaderError:
-            return False
-        return True
+    def is_valid(width: int) -> bool:  # the same validity test as the IR search
+        return plan_if_valid(planner, width) is not None
 
     def measure(width: int) -> Cost | None:
-        try:
-            plan = planner.plan(width, exact_divisions=True)
-        except NaderError:
+        plan = plan_if_valid(planner, width)
+        if plan is None:
             return None
         model = build_network(plan, lowerings)  # build the torch model ...
         return Cost(
