@@ -146,7 +146,8 @@ class NetworkPlanner:
         self.dataset = dataset
         self.limits = limits or Limits()
         self._structures: dict[int, Structure] = {}
-        self._placed: dict[tuple[int, Probe], _Placed | VerifyError] = {}
+        #: per (block, sizes): the placement, or the diagnostics of why it failed
+        self._placed: dict[tuple[int, Probe], _Placed | tuple[Diagnostic, ...]] = {}
         self._blocks: dict[str, Block] = {}
         for kind, role in (
             ("cell", Role.CELL),
@@ -195,7 +196,7 @@ class NetworkPlanner:
         if placed is None:
             result = infer_shapes(structure, probe, self.limits)
             if result.errors or structure.output_id not in result.shapes:
-                placed = VerifyError(
+                placed = tuple(
                     [
                         replace(
                             d,
@@ -214,8 +215,8 @@ class NetworkPlanner:
                     tuple(inexact_divisions(structure, probe.env())),
                 )
             self._placed[key] = placed
-        if isinstance(placed, VerifyError):
-            raise placed
+        if isinstance(placed, tuple):
+            raise VerifyError(placed)
         return structure, placed
 
     # --------------------------------------------------------------------------------- public
@@ -316,17 +317,17 @@ class _PlanBuilder:
             shape = self._output_of(source)
             if shape != (1, dim, height, width):
                 _, channels, h, w = shape
-                if h % height or w % width or h // height != w // width:
+                stride = max(round(h / height), 1)
+                if (-(-h // stride), -(-w // stride)) != (height, width):
                     raise BackendError(
                         f"{name}: cannot adapt an input of shape {shape} to (1, {dim}, {height}, "
                         f"{width}) with a strided 1x1 convolution"
                     )
-                adapter = self.planner._adapter(h // height)
                 source = self._add(
                     f"{name}_{slot}",
                     "adapter",
-                    adapter,
-                    Role.DOWNSAMPLE,
+                    self.planner._adapter(stride),
+                    Role.DOWNSAMPLE,  # any role that has ``dim``: the adapter's output channels
                     Probe(1, channels, h, w, dim),
                     (source,),
                 )
@@ -384,7 +385,7 @@ class _PlanBuilder:
             "head",
             "head",
             planner._head,
-            Role.STEM,
+            Role.STEM,  # any role that has ``dim``: here the number of classes
             Probe(1, channels, h, w, planner.dataset.num_classes),
             (last,),
         )

@@ -85,8 +85,11 @@ def search_largest_width(
     *,
     max_scan: int = MAX_SCAN_WIDTH,
     max_width: int = MAX_WIDTH,
+    explain_invalid: Callable[[int], str] | None = None,
 ) -> WidthChoice:
     """The search itself, independent of how validity and cost are obtained.
+
+    ``explain_invalid(width)`` says why a width is invalid, for the error when none is valid.
 
     :raises WidthSearchError: no valid width up to ``max_scan``, the budget is unbounded, or even
         the smallest valid width is over budget.
@@ -107,9 +110,11 @@ def search_largest_width(
 
     smallest = next((w for w in range(1, max_scan + 1) if valid(w)), None)
     if smallest is None:
+        example = min(16, max_scan)
+        reason = f"; at width {example}: {explain_invalid(example)}" if explain_invalid else ""
         raise WidthSearchError(
             f"no width from 1 to {max_scan} is valid for every block (channel divisibility, "
-            "groups, reshapes); check the blocks at a concrete width with nader compile --width"
+            f"groups, reshapes, output shapes){reason}"
         )
     step = next(
         (d for d in _divisors(smallest) if valid(smallest + d) and valid(smallest + 2 * d)),
@@ -181,6 +186,15 @@ def search_width(planner: NetworkPlanner, budget: Budget, **limits: int) -> Widt
     def is_valid(width: int) -> bool:
         return plan_if_valid(planner, width) is not None
 
-    choice = search_largest_width(is_valid, measure, budget, **limits)
+    def explain_invalid(width: int) -> str:
+        try:
+            planner.plan(width, exact_divisions=True)
+        except NaderError as err:
+            return str(err)
+        return "valid"
+
+    choice = search_largest_width(
+        is_valid, measure, budget, explain_invalid=explain_invalid, **limits
+    )
     plan = planner.plan(choice.width, exact_divisions=True)
     return WidthResult(choice.width, choice.step, plan, plan.cost, budget, choice.trace)

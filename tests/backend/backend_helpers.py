@@ -66,7 +66,7 @@ def shallow(skeleton: Skeleton) -> Skeleton:
 def small_plan(network: Network, registry: OperatorRegistry, *, width: int = 16) -> NetworkPlan:
     """A shallow plan on the file's natural skeleton, at ``width`` or the next valid width."""
     skeleton = shallow(skeleton_for(network, registry))
-    dataset = dataset_preset("cifar10")
+    dataset = dataset_preset("imagenet" if skeleton.name == "imagenet" else "cifar10")
     planner = NetworkPlanner(network, registry, skeleton, dataset)
     for candidate in range(width, 1025):
         try:
