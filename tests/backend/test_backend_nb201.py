@@ -241,3 +241,11 @@ def test_command_line_converts_both_ways(
     assert capsys.readouterr().out.strip() == EXAMPLE
     assert nb201_main(["|bad|"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_example_file_is_the_converters_output(registry: OperatorRegistry) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "nb201_resnet.txt"
+    text = example.read_text()
+    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# "))
+    assert body == arch_to_network_text(RESNET)
+    assert network_to_arch(parse_network(text), registry) == RESNET
