@@ -40,6 +40,11 @@ def add_parser(subparsers: Any) -> None:
     check.add_argument("--dim", type=_positive, metavar="N")
     check.add_argument("--stem-scale", type=_positive, metavar="N")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--width", type=_positive, metavar="W", help="also report the whole network at this width"
+    )
+    check.add_argument("--skeleton", default="nader", help="network skeleton for --width")
+    check.add_argument("--dataset", help="input size and classes for --width")
     check.set_defaults(handler=run_check)
 
     hash_ = subparsers.add_parser("hash", help="print the canonical hash of each block")
@@ -95,20 +100,54 @@ def run_check(args: argparse.Namespace, runtime: Any) -> int:
                 stem_scale=args.stem_scale,
             )
         )
+    networks = [_network_summary(report, args, runtime) for report in reports]
     if args.json:
-        payload: Any = [r.to_dict() for r in reports]
+        payload: Any = [
+            {**r.to_dict(), **({"network": n} if n is not None else {})}
+            for r, n in zip(reports, networks, strict=True)
+        ]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
     else:
-        for report in reports:
+        for report, summary in zip(reports, networks, strict=True):
             _print_human(report)
-    return 0 if all(r.valid for r in reports) else 1
+            if summary is not None and "error" in summary:
+                print(f"  network: {summary['error']}")
+            elif summary is not None:
+                print(
+                    f"  network on skeleton {summary['skeleton']}, dataset {summary['dataset']}, "
+                    f"width {summary['width']}: params {summary['params']:,}  "
+                    f"flops {summary['flops']:,}"
+                )
+    failed = any(n is not None and "error" in n for n in networks)
+    return 0 if all(r.valid for r in reports) and not failed else 1
+
+
+def _network_summary(
+    report: FileReport, args: argparse.Namespace, runtime: Any
+) -> dict[str, Any] | None:
+    """With ``--width``: the whole network's params and FLOPs (IR only, no torch)."""
+    if args.width is None or not report.valid or report.network is None:
+        return None
+    from nader.backends.costs import summarize_network
+    from nader.errors import NaderError
+
+    try:
+        return summarize_network(
+            report.network,
+            runtime.operators,
+            skeleton_name=args.skeleton,
+            dataset_name=args.dataset,
+            width=args.width,
+        )
+    except NaderError as err:
+        return {"error": str(err)}
 
 
 def run_hash(args: argparse.Namespace, runtime: Any) -> int:
+    from nader.errors import BlockSyntaxError
+    from nader.ir.canonical import canonical_hash_of_structure
     from nader.ir.parser import parse_network
     from nader.ir.structure import Limits, analyze_structure
-    from nader.ir.canonical import canonical_hash_of_structure
-    from nader.errors import BlockSyntaxError
 
     try:
         text = _read(args.file)
