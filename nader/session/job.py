@@ -42,7 +42,7 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
     preset = DatasetPreset(
         name=data.name,
         num_classes=data.num_classes,
-        image_size=data.image_size,
+        image_size=_square_size(data.image_size, data.name),
         channels=data.channels,
     )
     network = parse_network(payload["network_text"], f"architecture {payload['arch_id']}")
@@ -73,3 +73,13 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
         width=compiled.width,
     )
     return output
+
+
+def _square_size(size: tuple[int, int], name: str) -> int:
+    """The skeletons take square images; a dataset of other shapes is a clear error."""
+    height, width = size
+    if height != width:
+        from nader.errors import ConfigError
+
+        raise ConfigError(f"dataset {name!r} has {height}x{width} images; skeletons need square ones")
+    return height

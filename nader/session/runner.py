@@ -143,7 +143,7 @@ class Session:
         return DatasetPreset(
             name=data.name,
             num_classes=data.num_classes,
-            image_size=data.image_size,
+            image_size=_square_size(data.image_size, data.name),
             channels=data.channels,
             max_params=max_params,
             max_flops=max_flops,
@@ -154,7 +154,7 @@ class Session:
     def _size(self, network_text: str) -> tuple[int, int, int]:
         """Width (fixed, or the largest within budget) and its analytic params/FLOPs."""
         from nader.backends.plan import NetworkPlanner
-        from nader.backends.presets import Budget
+        from nader.backends.width import Budget
         from nader.backends.skeletons import skeleton_named
         from nader.backends.width import search_width
         from nader.ir.parser import parse_network
@@ -557,3 +557,13 @@ def run_session(
     progress: Progress | None = None,
 ) -> SessionResult:
     return Session(config, run_dir, runtime=runtime, resume=resume, job_function=job_function, progress=progress).run()
+
+
+def _square_size(size: tuple[int, int], name: str) -> int:
+    """The skeletons take square images; a dataset of other shapes is a clear error."""
+    height, width = size
+    if height != width:
+        from nader.errors import ConfigError
+
+        raise ConfigError(f"dataset {name!r} has {height}x{width} images; skeletons need square ones")
+    return height
