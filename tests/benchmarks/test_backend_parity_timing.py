@@ -4,8 +4,10 @@
 
 The network is ``nas-bench-201/resnet_basic.txt`` on the ``nader`` skeleton (3 x 5 cells) at
 width 16, batch 32, CIFAR-sized images, one CPU thread, training mode. Both modules are timed in
-the same run, interleaved round by round so machine load affects them alike; the ratio
-(compiled / hand-written, median of rounds) is printed and stored in ``extra_info``.
+the same run, interleaved round by round so machine load affects them alike; the ratio of the
+medians (compiled / hand-written; also that of the fastest rounds) is printed and stored in
+``extra_info``. Rounds are timed in CPU time of the calling thread (torch runs on one thread
+here), which other processes on a shared machine disturb far less than wall-clock time.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from nader.backends.presets import dataset_preset  # noqa: E402
 from nader.backends.skeletons import skeleton_named  # noqa: E402
 from nader.plugins.manager import build_runtime  # noqa: E402
 
-ROUNDS = 15
+ROUNDS = 25
 
 
 def _step(module: torch.nn.Module, images: torch.Tensor) -> None:
@@ -61,19 +63,22 @@ def test_forward_backward_time_ratio(benchmark) -> None:  # type: ignore[no-unty
     theirs: list[float] = []
     for _ in range(ROUNDS):
         for module, times in ((compiled, ours), (reference, theirs)):
-            start = time.perf_counter()
+            start = time.thread_time()
             _step(module, images)
-            times.append(time.perf_counter() - start)
+            times.append(time.thread_time() - start)
     benchmark.pedantic(_step, args=(compiled, images), rounds=3, iterations=1)
     ratio = statistics.median(ours) / statistics.median(theirs)
+    fastest_ratio = min(ours) / min(theirs)
     benchmark.extra_info.update(
         {
-            "compiled_s": statistics.median(ours),
-            "hand_written_s": statistics.median(theirs),
+            "compiled_median_s": statistics.median(ours),
+            "hand_written_median_s": statistics.median(theirs),
             "ratio": ratio,
+            "fastest_round_ratio": fastest_ratio,
         }
     )
     print(
-        f"\nforward+backward, batch 32: compiled {statistics.median(ours) * 1e3:.1f} ms, "
-        f"hand-written {statistics.median(theirs) * 1e3:.1f} ms, ratio {ratio:.3f}"
+        f"\nforward+backward, batch 32, CPU time of {ROUNDS} rounds: compiled "
+        f"{statistics.median(ours) * 1e3:.1f} ms, hand-written {statistics.median(theirs) * 1e3:.1f} ms "
+        f"(medians): ratio {ratio:.3f}; fastest rounds ratio {fastest_ratio:.3f}"
     )
