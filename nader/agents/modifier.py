@@ -16,11 +16,11 @@ from typing import Any
 
 from nader.agents import tasks
 from nader.agents.calls import AgentCaller
-from nader.agents.experience import Attempt
+from nader.agents.experience import Attempt, Problem
 from nader.agents.extraction import ExtractedBlock, extract_blocks
 from nader.agents.prompts import PromptBook
 from nader.agents.reflector import Feedback
-from nader.llm.base import Message
+from nader.llm.base import BudgetExhausted, LLMError, Message
 
 Check = Callable[[Sequence[ExtractedBlock]], Feedback]
 
@@ -78,13 +78,22 @@ class Modifier:
                     codes=[p.code for p in feedback.problems],
                     previous_answer=attempts[-1].answer,
                 )
-            response = self.caller.ask(
-                task=task if turn == 1 else tasks.FIX_BLOCK,
-                role=tasks.MODIFIER,
-                messages=history,
-                fields=call_fields,
-                architecture=architecture,
-            )
+            try:
+                response = self.caller.ask(
+                    task=task if turn == 1 else tasks.FIX_BLOCK,
+                    role=tasks.MODIFIER,
+                    messages=history,
+                    fields=call_fields,
+                    architecture=architecture,
+                )
+            except BudgetExhausted:
+                raise
+            except LLMError as err:
+                # One bad response costs one turn, not the design: ask again on the next turn.
+                problem = Problem("llm-error", f"the model call failed: {type(err).__name__}: {err}")
+                feedback = Feedback(problems=(problem,))
+                attempts.append(Attempt(stage, turn, "", (problem,)))
+                continue
             history.append(Message("assistant", response.text))
             feedback = check(extract_blocks(response.text, default_names))
             attempts.append(Attempt(stage, turn, response.text, feedback.problems))

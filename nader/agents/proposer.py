@@ -15,6 +15,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nader.agents import tasks
 from nader.agents.calls import AgentCaller, CallRecord
@@ -24,6 +25,7 @@ from nader.agents.prompts import PromptBook
 from nader.agents.reflector import Reflector
 from nader.agents.tree import ModificationTree
 from nader.errors import NaderError
+from nader.llm.base import BudgetExhausted, LLMError
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,29 @@ class Proposer:
                 f"- {t.text}" for t in research
             )
         listing = "\n".join(f"{i}. {c.text}" for i, c in enumerate(candidates, 1))
-        response = self.caller.ask(
+        try:
+            response = self._ask_ranking(candidates, cell_text, research, research_text, listing, architecture)
+        except BudgetExhausted:
+            raise
+        except LLMError as err:
+            log.warning("Proposer: ranking call failed (%s); taking the closest candidate", err)
+            return candidates[0]
+        order = parse_ranking(response.text, len(candidates))
+        if not order:
+            log.warning("Proposer: no ranking in the answer; taking the closest candidate")
+            return candidates[0]
+        return candidates[order[0]]
+
+    def _ask_ranking(
+        self,
+        candidates: Sequence[Inspiration],
+        cell_text: str,
+        research: Sequence[Any],
+        research_text: str,
+        listing: str,
+        architecture: str,
+    ) -> Any:
+        return self.caller.ask(
             task=tasks.RANK_INSPIRATIONS,
             role=tasks.PROPOSER,
             messages=[
@@ -146,11 +170,6 @@ class Proposer:
             },
             architecture=architecture,
         )
-        order = parse_ranking(response.text, len(candidates))
-        if not order:
-            log.warning("Proposer: no ranking in the answer; taking the closest candidate")
-            return candidates[0]
-        return candidates[order[0]]
 
     def propose(
         self,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nader.agents import tasks
 from nader.agents.calls import AgentCaller
@@ -36,6 +37,7 @@ from nader.ir.check import check_text
 from nader.ir.graph import Role
 from nader.ir.ops import OperatorRegistry
 from nader.ir.verify import BlockReport
+from nader.llm.base import BudgetExhausted, LLMError
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +157,7 @@ class Reflector:
         learned: list[Tip] = []
         for record in records:
             categories = sorted({CATEGORY_OF_CODE.get(p.code, GENERAL) for p in record.problems})
-            response = self.caller.ask(
+            response = self._ask_or_skip(
                 task=tasks.REFLECT_FAILURE,
                 role=tasks.REFLECTOR,
                 messages=[
@@ -179,6 +181,8 @@ class Reflector:
                 },
                 architecture=architecture,
             )
+            if response is None:
+                continue
             codes = tuple(dict.fromkeys(p.code for p in record.problems))
             for text in parse_tips(response.text):
                 learned.append(
@@ -209,7 +213,7 @@ class Reflector:
     ) -> list[Tip]:
         if self.experience is None:
             return []
-        response = self.caller.ask(
+        response = self._ask_or_skip(
             task=tasks.REFLECT_ACCURACY_DROP,
             role=tasks.REFLECTOR,
             messages=[
@@ -234,12 +238,25 @@ class Reflector:
             },
             architecture=architecture,
         )
+        if response is None:
+            return []
         tips = [
             Tip(text, suggestion, ACCURACY_DROP, "research", "accuracy-drop", "reflector")
             for text in parse_tips(response.text, limit=2)
         ]
         self.experience.add(tips)
         return tips
+
+    def _ask_or_skip(self, **request: Any) -> Any:
+        """A reflection is worth having, not worth failing a design for: a failed call
+        (other than a spent budget) is logged and the tips of that record are skipped."""
+        try:
+            return self.caller.ask(**request)
+        except BudgetExhausted:
+            raise
+        except LLMError as err:
+            log.warning("Reflector: %s call failed (%s); no tips from it", request.get("task"), err)
+            return None
 
     def research_tips(
         self, texts: Sequence[str], limit: int = 5, min_score: float = 0.2
