@@ -90,7 +90,9 @@ class Modifier:
                 raise
             except LLMError as err:
                 # One bad response costs one turn, not the design: ask again on the next turn.
-                problem = Problem("llm-error", f"the model call failed: {type(err).__name__}: {err}")
+                problem = Problem(
+                    "llm-error", f"the model call failed: {type(err).__name__}: {err}"
+                )
                 feedback = Feedback(problems=(problem,))
                 attempts.append(Attempt(stage, turn, "", (problem,)))
                 continue

@@ -129,7 +129,9 @@ class Proposer:
             )
         listing = "\n".join(f"{i}. {c.text}" for i, c in enumerate(candidates, 1))
         try:
-            response = self._ask_ranking(candidates, cell_text, research, research_text, listing, architecture)
+            response = self._ask_ranking(
+                candidates, cell_text, research, research_text, listing, architecture
+            )
         except BudgetExhausted:
             raise
         except LLMError as err:

@@ -31,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="nader", description="Neural architecture design by collaborating LLM agents.")
+    parser = _Parser(
+        prog="nader", description="Neural architecture design by collaborating LLM agents."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser)
     for module_name in COMMAND_MODULES:

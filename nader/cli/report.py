@@ -10,7 +10,9 @@ from typing import Any
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("report", help="write a self-contained HTML report of a run")
     parser.add_argument("run_dir", metavar="RUN_DIR")
-    parser.add_argument("--out", metavar="PATH", help="where to write (default RUN_DIR/report.html)")
+    parser.add_argument(
+        "--out", metavar="PATH", help="where to write (default RUN_DIR/report.html)"
+    )
     parser.set_defaults(handler=run_report)
 
 

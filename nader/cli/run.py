@@ -34,7 +34,9 @@ def run_command(args: argparse.Namespace, runtime: Any) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
     progress = Progress(stream=sys.stdout, live=False if args.no_live else None)
     with progress:
-        result = Session(config, run_dir, runtime=runtime, resume=args.resume, progress=progress).run()
+        result = Session(
+            config, run_dir, runtime=runtime, resume=args.resume, progress=progress
+        ).run()
     summary = result.summary
     trained = [a for a in summary["architectures"] if a["status"] == "trained"]
     print(

@@ -6,10 +6,10 @@ are resolved against the config file's folder, so a config and its base network 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nader.agents.config import AgentsConfig
@@ -113,7 +113,9 @@ def _describe(err: ValidationError) -> str:
         elif kind == "missing":
             lines.append(f"  {key}: required")
         else:
-            lines.append(f"  {key}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}")
+            lines.append(
+                f"  {key}: {str(item.get('msg', 'invalid')).removeprefix('Value error, ')}"
+            )
     return "\n".join(lines)
 
 
@@ -126,7 +128,9 @@ def parse_config(data: dict[str, Any], folder: Path, source: str = "config") -> 
         raise ConfigError(f"{source} is invalid:\n{_describe(err)}") from None
 
 
-def load_config(path: Path, overrides: list[str] | None = None) -> tuple[SessionConfig, dict[str, Any]]:
+def load_config(
+    path: Path, overrides: list[str] | None = None
+) -> tuple[SessionConfig, dict[str, Any]]:
     """Read, override (``--set``) and validate a TOML config; returns the model and the raw table."""
     path = Path(path)
     try:

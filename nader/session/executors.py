@@ -75,7 +75,11 @@ class JobResult:
             test_acc=output.get("test_acc"),
             epochs=output.get("epochs"),
             error=output.get("error"),
-            metrics={k: v for k, v in output.items() if k not in {"status", "valid_acc", "test_acc", "epochs", "error"}},
+            metrics={
+                k: v
+                for k, v in output.items()
+                if k not in {"status", "valid_acc", "test_acc", "epochs", "error"}
+            },
             wall_s=wall_s,
         )
 
@@ -96,7 +100,9 @@ class Executor(Protocol):
 # --------------------------------------------------------------------------- local processes
 
 
-def _child_main(target: JobFunction, payload: dict[str, Any], result_path: str, memory_limit_mb: int | None) -> None:
+def _child_main(
+    target: JobFunction, payload: dict[str, Any], result_path: str, memory_limit_mb: int | None
+) -> None:
     """Runs in the worker process: apply limits, run the job, write the result atomically."""
     if memory_limit_mb is not None:
         import resource
@@ -134,7 +140,7 @@ class LocalExecutor:
         self.target = target
         self.scratch = Path(scratch)
         self.scratch.mkdir(parents=True, exist_ok=True)
-        self._context = multiprocessing.get_context(config.start_method)
+        self._context: Any = multiprocessing.get_context(config.start_method)
         self._running: dict[str, _Running] = {}
         self._waiting: list[TrainingJob] = []
 
@@ -185,7 +191,12 @@ class LocalExecutor:
                         item.process.kill()
                         item.process.join(5)
                     done.append(
-                        JobResult(arch_id, "timeout", error=f"training exceeded {self.config.timeout_s:g} s", wall_s=elapsed)
+                        JobResult(
+                            arch_id,
+                            "timeout",
+                            error=f"training exceeded {self.config.timeout_s:g} s",
+                            wall_s=elapsed,
+                        )
                     )
                     del self._running[arch_id]
                 continue
@@ -196,10 +207,18 @@ class LocalExecutor:
                 done.append(JobResult.from_output(arch_id, output, elapsed))
             else:
                 code = item.process.exitcode
-                reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                reason = (
+                    f"killed by signal {-code}"
+                    if code is not None and code < 0
+                    else f"exit code {code}"
+                )
                 if code == -9:
                     reason += " (often the out-of-memory killer)"
-                done.append(JobResult(arch_id, "failed", error=f"worker process died: {reason}", wall_s=elapsed))
+                done.append(
+                    JobResult(
+                        arch_id, "failed", error=f"worker process died: {reason}", wall_s=elapsed
+                    )
+                )
         return done
 
     def shutdown(self) -> None:
@@ -276,7 +295,14 @@ class RayExecutor:
             try:
                 output = self._ray.get(ref)
             except Exception as err:  # noqa: BLE001 - a task failure is a candidate failure
-                done.append(JobResult(job.arch_id, "failed", error=f"{type(err).__name__}: {err}"[:2000], wall_s=elapsed))
+                done.append(
+                    JobResult(
+                        job.arch_id,
+                        "failed",
+                        error=f"{type(err).__name__}: {err}"[:2000],
+                        wall_s=elapsed,
+                    )
+                )
             else:
                 done.append(JobResult.from_output(job.arch_id, output, elapsed))
         now = time.monotonic()
@@ -284,7 +310,14 @@ class RayExecutor:
             if now - started > self.config.timeout_s:
                 self._ray.cancel(ref, force=True)
                 self._refs.pop(ref)
-                done.append(JobResult(job.arch_id, "timeout", error=f"training exceeded {self.config.timeout_s:g} s", wall_s=now - started))
+                done.append(
+                    JobResult(
+                        job.arch_id,
+                        "timeout",
+                        error=f"training exceeded {self.config.timeout_s:g} s",
+                        wall_s=now - started,
+                    )
+                )
         return done
 
     def shutdown(self) -> None:
@@ -301,4 +334,7 @@ def _ray_entry(target: JobFunction, payload: dict[str, Any]) -> dict[str, Any]:
     except MemoryError:
         return {"status": "failed", "error": "out of memory"}
     except Exception as err:  # noqa: BLE001
-        return {"status": "failed", "error": f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}"}
+        return {
+            "status": "failed",
+            "error": f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}",
+        }

@@ -64,7 +64,9 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
     model = build_seeded(build, config.seed)
     compiled = built["result"]
     checkpoint = payload.get("checkpoint")
-    result = train_model(model, data, config, checkpoint_path=Path(checkpoint) if checkpoint else None)
+    result = train_model(
+        model, data, config, checkpoint_path=Path(checkpoint) if checkpoint else None
+    )
     output = result.as_job_output()
     output.update(
         params=compiled.params,
@@ -81,5 +83,7 @@ def _square_size(size: tuple[int, int], name: str) -> int:
     if height != width:
         from nader.errors import ConfigError
 
-        raise ConfigError(f"dataset {name!r} has {height}x{width} images; skeletons need square ones")
+        raise ConfigError(
+            f"dataset {name!r} has {height}x{width} images; skeletons need square ones"
+        )
     return height

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
+
+import tomllib
 
 from nader.errors import ConfigError
 
@@ -23,7 +24,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
-            raise ConfigError(f"--set {item!r}: expected dotted.key=value, e.g. llm.provider=openai")
+            raise ConfigError(
+                f"--set {item!r}: expected dotted.key=value, e.g. llm.provider=openai"
+            )
         target = result
         parts = key.split(".")
         for part in parts[:-1]:

@@ -68,7 +68,9 @@ class Progress:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(console=Console(file=self.stream), refresh_per_second=4, transient=False)
+            self._live = Live(
+                console=Console(file=self.stream), refresh_per_second=4, transient=False
+            )
             self._live.__enter__()
         return self
 
@@ -99,10 +101,24 @@ class Progress:
         table.add_column(style="bold")
         table.add_column()
         eta = state.eta_s()
-        table.add_row("architectures", f"{state.done}/{state.target} trained, {state.running} training, {state.failed} failed, {state.duplicates} duplicates")
-        table.add_row("best valid acc", f"{state.best_valid:.4f} ({state.best_id})" if state.best_valid is not None else "-")
-        table.add_row("LLM usage", f"{state.input_tokens:,} in + {state.output_tokens:,} out tokens, ${state.cost_usd:.4f}")
-        table.add_row("time", f"{time.monotonic() - state.started:.0f}s elapsed, ETA {eta:.0f}s" if eta is not None else f"{time.monotonic() - state.started:.0f}s elapsed")
+        table.add_row(
+            "architectures",
+            f"{state.done}/{state.target} trained, {state.running} training, {state.failed} failed, {state.duplicates} duplicates",
+        )
+        table.add_row(
+            "best valid acc",
+            f"{state.best_valid:.4f} ({state.best_id})" if state.best_valid is not None else "-",
+        )
+        table.add_row(
+            "LLM usage",
+            f"{state.input_tokens:,} in + {state.output_tokens:,} out tokens, ${state.cost_usd:.4f}",
+        )
+        table.add_row(
+            "time",
+            f"{time.monotonic() - state.started:.0f}s elapsed, ETA {eta:.0f}s"
+            if eta is not None
+            else f"{time.monotonic() - state.started:.0f}s elapsed",
+        )
         if state.designing:
             table.add_row("designing", state.designing)
         if state.last_event:

@@ -108,7 +108,9 @@ def _tree_svg(archs: Sequence[dict[str, Any]]) -> str:
     dx, dy, pad = 160, 90, 40
     width = int(max(x for x, _ in positions.values()) * dx + 2 * pad + 60)
     height = int(max(d for _, d in positions.values()) * dy + 2 * pad + 20)
-    parts = [f'<svg id="tree" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [
+        f'<svg id="tree" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+    ]
     for node, (x, depth) in positions.items():
         parent = by_id[node].get("parent")
         if parent in positions:
@@ -154,7 +156,9 @@ def _block_svgs(text: str) -> str:
     for block in network.blocks:
         structure = analyze_structure(block, registry, block.role(), Limits())
         if not structure.order:
-            out.append(f"<p>{_esc(block.name)}: cannot draw ({len(structure.errors)} structural errors)</p>")
+            out.append(
+                f"<p>{_esc(block.name)}: cannot draw ({len(structure.errors)} structural errors)</p>"
+            )
             continue
         layer: dict[int, int] = {}
         for node_id in structure.order:
@@ -171,9 +175,14 @@ def _block_svgs(text: str) -> str:
         for depth, members in rows.items():
             offset = (width - len(members) * (box_w + gap_x)) / 2
             for i, node_id in enumerate(members):
-                pos[node_id] = (offset + i * (box_w + gap_x) + gap_x / 2, 10 + depth * (box_h + gap_y))
+                pos[node_id] = (
+                    offset + i * (box_w + gap_x) + gap_x / 2,
+                    10 + depth * (box_h + gap_y),
+                )
         parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-        parts.append('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>')
+        parts.append(
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>'
+        )
         for target in structure.order:
             for source in structure.inputs.get(target, ()):
                 if source in pos and target in pos:
@@ -193,7 +202,9 @@ def _block_svgs(text: str) -> str:
                 f'<text x="{x + box_w / 2}" y="{y + 17}" font-size="11" text-anchor="middle">{_esc(short)}</text></g>'
             )
         parts.append("</svg>")
-        out.append(f"<div><strong>{_esc(block.name)}</strong> ({block.role().value})<br>{''.join(parts)}</div>")
+        out.append(
+            f"<div><strong>{_esc(block.name)}</strong> ({block.role().value})<br>{''.join(parts)}</div>"
+        )
     return "".join(out)
 
 
@@ -236,13 +247,21 @@ def _scatter_svg(archs: Sequence[dict[str, Any]], key: str, title: str) -> str:
         return h - pad - (v - y0) / (y1 - y0) * (h - 2 * pad)
 
     parts = [f'<svg class="scatter" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">']
-    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>')
-    parts.append(f'<text x="{w / 2}" y="{h - 10}" font-size="12" text-anchor="middle">{_esc(key)} ({_fmt(x0)} – {_fmt(x1)})</text>')
-    parts.append(f'<text x="14" y="{h / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {h / 2})">validation accuracy</text>')
+    parts.append(
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="#333"/>'
+    )
+    parts.append(
+        f'<text x="{w / 2}" y="{h - 10}" font-size="12" text-anchor="middle">{_esc(key)} ({_fmt(x0)} – {_fmt(x1)})</text>'
+    )
+    parts.append(
+        f'<text x="14" y="{h / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {h / 2})">validation accuracy</text>'
+    )
     front = pareto_front(points)
     if len(front) > 1:
         path = " ".join(f"{sx(c):.1f},{sy(a):.1f}" for c, a, _ in front)
-        parts.append(f'<polyline class="pareto" points="{path}" fill="none" stroke="#2563eb" stroke-width="2"/>')
+        parts.append(
+            f'<polyline class="pareto" points="{path}" fill="none" stroke="#2563eb" stroke-width="2"/>'
+        )
     front_ids = {ident for _, _, ident in front}
     for cost, acc, ident in points:
         colour = "#2563eb" if ident in front_ids else "#9ca3af"
@@ -258,8 +277,17 @@ def _scatter_svg(archs: Sequence[dict[str, Any]], key: str, title: str) -> str:
 
 def _table(archs: Sequence[dict[str, Any]]) -> str:
     cols = [
-        ("id", "l"), ("parent", "l"), ("status", "l"), ("suggestion", "l"), ("width", ""),
-        ("params", ""), ("flops", ""), ("valid_acc", ""), ("test_acc", ""), ("tokens", ""), ("cost_usd", ""),
+        ("id", "l"),
+        ("parent", "l"),
+        ("status", "l"),
+        ("suggestion", "l"),
+        ("width", ""),
+        ("params", ""),
+        ("flops", ""),
+        ("valid_acc", ""),
+        ("test_acc", ""),
+        ("tokens", ""),
+        ("cost_usd", ""),
     ]
     head = "".join(f'<th class="{c}">{_esc(name)}</th>' for name, c in cols)
     rows = []
@@ -273,9 +301,13 @@ def _table(archs: Sequence[dict[str, Any]]) -> str:
             shown = _fmt(value, 4 if name == "cost_usd" else 2)
             if name == "suggestion" and value and len(str(value)) > 60:
                 shown = str(value)[:59] + "…"
-            extra = f' class="{cls} status-{_esc(value)}"' if name == "status" else f' class="{cls}"'
+            extra = (
+                f' class="{cls} status-{_esc(value)}"' if name == "status" else f' class="{cls}"'
+            )
             data = "" if value is None else value
-            cells.append(f'<td{extra} data-v="{_esc(data)}" title="{_esc(value)}">{_esc(shown)}</td>')
+            cells.append(
+                f'<td{extra} data-v="{_esc(data)}" title="{_esc(value)}">{_esc(shown)}</td>'
+            )
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f'<table id="arch-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -303,8 +335,8 @@ def render_report(run_dir: Path) -> str:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         drawings.append(
-            f'<details><summary>{_esc(arch["id"])} — {_esc(arch.get("status"))}, valid {_fmt(arch.get("valid_acc"))}'
-            f' — {_esc((arch.get("suggestion") or "base network")[:100])}</summary>'
+            f"<details><summary>{_esc(arch['id'])} — {_esc(arch.get('status'))}, valid {_fmt(arch.get('valid_acc'))}"
+            f" — {_esc((arch.get('suggestion') or 'base network')[:100])}</summary>"
             f'<div class="card">{_block_svgs(text)}<pre>{_esc(text)}</pre></div></details>'
         )
     best_arch = next((a for a in archs if a["id"] == best), None)

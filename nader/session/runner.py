@@ -85,6 +85,8 @@ class Session:
         self._designed: dict[str, _Designed] = {}
         self._designs = 0
         self._fruitless = 0
+        self._last_state = ProgressState(target=config.run.max_architectures)
+        self._llm_stop: str | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -102,7 +104,9 @@ class Session:
         if stored is not None and self.resume:
             _check_resume_compatible(json.loads(stored), current)
         store.set_meta("config", json.dumps(current, sort_keys=True))
-        (self.run_dir / "config.json").write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+        (self.run_dir / "config.json").write_text(
+            json.dumps(current, indent=2) + "\n", encoding="utf-8"
+        )
         return store
 
     def _logging(self) -> logging.Handler:
@@ -121,7 +125,9 @@ class Session:
             try:
                 return base.network.read_text(encoding="utf-8")
             except OSError as err:
-                raise ConfigError(f"base.network: cannot read {base.network}: {err.strerror or err}") from err
+                raise ConfigError(
+                    f"base.network: cannot read {base.network}: {err.strerror or err}"
+                ) from err
         from nader.backends.nb201 import arch_to_network_text
 
         assert base.nb201_arch is not None
@@ -132,7 +138,13 @@ class Session:
         from nader.data import load_dataset
 
         ds = self.config.dataset
-        data = load_dataset(ds.name, data_dir=ds.data_dir, split_file=ds.split_file, seed=ds.seed, runtime=self.runtime)
+        data = load_dataset(
+            ds.name,
+            data_dir=ds.data_dir,
+            split_file=ds.split_file,
+            seed=ds.seed,
+            runtime=self.runtime,
+        )
         try:
             from nader.backends.presets import dataset_preset
 
@@ -154,14 +166,15 @@ class Session:
     def _size(self, network_text: str) -> tuple[int, int, int]:
         """Width (fixed, or the largest within budget) and its analytic params/FLOPs."""
         from nader.backends.plan import NetworkPlanner
-        from nader.backends.width import Budget
         from nader.backends.skeletons import skeleton_named
-        from nader.backends.width import search_width
+        from nader.backends.width import Budget, search_width
         from nader.ir.parser import parse_network
 
         base = self.config.base
         network = parse_network(network_text)
-        planner = NetworkPlanner(network, self.runtime.operators, skeleton_named(base.skeleton), self.preset)
+        planner = NetworkPlanner(
+            network, self.runtime.operators, skeleton_named(base.skeleton), self.preset
+        )
         if base.width is not None:
             plan = planner.plan(base.width, exact_divisions=True)
             return base.width, plan.cost.params, plan.cost.flops
@@ -250,23 +263,39 @@ class Session:
             self.llm = llm
             from nader.agents.team import DesignTeam
 
-            team = DesignTeam.build(llm=llm, config=self.config.agents, runtime=self.runtime, run_dir=self.run_dir)
+            team = DesignTeam.build(
+                llm=llm, config=self.config.agents, runtime=self.runtime, run_dir=self.run_dir
+            )
             knowledge = team.prepare_knowledge()
-            self.store.event("knowledge", size=knowledge.knowledge_size, experience=knowledge.experience_size)
+            self.store.event(
+                "knowledge", size=knowledge.knowledge_size, experience=knowledge.experience_size
+            )
             if self.config.llm.provider == "offline":
-                self._say("the offline designer is in use (no LLM): modifications come from its library of verified graph rewrites")
+                self._say(
+                    "the offline designer is in use (no LLM): modifications come from its library of verified graph rewrites"
+                )
 
             if not self.store.all():
                 width, params, flops = self._size(base_text)
                 self.store.add(
                     Architecture(
-                        "0", 0, None, None, "queued", hash=_cell_hash(report), network_text=base_text,
-                        width=width, params=params, flops=flops,
+                        "0",
+                        0,
+                        None,
+                        None,
+                        "queued",
+                        hash=_cell_hash(report),
+                        network_text=base_text,
+                        width=width,
+                        params=params,
+                        flops=flops,
                         extra={"network_hash": _network_hash(report)},
                     )
                 )
             executor_factory = self.runtime.executors.get(self.config.executor.name)
-            executor = executor_factory(self.config.executor, self.job_function, self.run_dir / "scratch")
+            executor = executor_factory(
+                self.config.executor, self.job_function, self.run_dir / "scratch"
+            )
             for arch in self.store.all():
                 if arch.status in PENDING_STATUSES:
                     self.store.update(arch.id, status="queued")
@@ -292,7 +321,7 @@ class Session:
         print(f"nader: {line}", file=self.progress.stream, flush=True)
 
     def _state(self, state: ProgressState | None) -> ProgressState:
-        state = state or self._last_state
+        state = state if state is not None else self._last_state
         archs = self.store.all()
         state.done = sum(a.status == "trained" for a in archs)
         state.running = sum(a.status in PENDING_STATUSES for a in archs)
@@ -324,7 +353,9 @@ class Session:
     def _stop_reason(self, started: float) -> str | None:
         archs = self.store.all()
         run = self.config.run
-        trained_or_pending = sum(a.status == "trained" or a.status in PENDING_STATUSES for a in archs)
+        trained_or_pending = sum(
+            a.status == "trained" or a.status in PENDING_STATUSES for a in archs
+        )
         if trained_or_pending >= run.max_architectures:
             return f"architecture budget reached ({run.max_architectures})"
         if run.max_designs is not None and self._designs >= run.max_designs:
@@ -333,9 +364,11 @@ class Session:
             return f"wall-clock budget reached ({run.max_wall_clock_s:g} s)"
         if self._fruitless >= MAX_FRUITLESS_DESIGNS:
             return f"{MAX_FRUITLESS_DESIGNS} designs in a row produced nothing new"
-        return getattr(self, "_llm_stop", None)
+        return self._llm_stop
 
-    def _loop(self, team: Any, tree: Any, executor: Any, state: ProgressState, started: float) -> str:
+    def _loop(
+        self, team: Any, tree: Any, executor: Any, state: ProgressState, started: float
+    ) -> str:
         run = self.config.run
         stop_reason: str | None = None
         self.progress.update(self._state(state), "started")
@@ -358,7 +391,10 @@ class Session:
             if stop_reason is not None:
                 if in_flight == 0:
                     return stop_reason
-                if run.max_wall_clock_s is not None and time.monotonic() - started >= run.max_wall_clock_s:
+                if (
+                    run.max_wall_clock_s is not None
+                    and time.monotonic() - started >= run.max_wall_clock_s
+                ):
                     # what is still training stays "queued" and resumes with --resume
                     return stop_reason + f"; {in_flight} candidate(s) left queued for --resume"
             for result in executor.poll(timeout=1.0):
@@ -387,7 +423,9 @@ class Session:
             self.store.log(f"proposal failed: {type(err).__name__}: {err}")
             return
         arch_id = str(proposal.architecture_id)
-        self._last_state.designing = f"{arch_id} from {proposal.parent_id}: {proposal.inspiration.text[:70]}"
+        self._last_state.designing = (
+            f"{arch_id} from {proposal.parent_id}: {proposal.inspiration.text[:70]}"
+        )
         self.progress.update(self._last_state)
         try:
             outcome = team.design(proposal)
@@ -421,21 +459,46 @@ class Session:
             if outcome.duplicate_of is not None:
                 error = f"isomorphic to architecture {outcome.duplicate_of}"
             self.store.add(
-                Architecture(arch_id, self.store.next_seq(), str(proposal.parent_id), proposal.inspiration.text,
-                             status, hash=outcome.hash, error=error[:4000], extra=extra, **common)
+                Architecture(
+                    arch_id,
+                    self.store.next_seq(),
+                    str(proposal.parent_id),
+                    proposal.inspiration.text,
+                    status,
+                    hash=outcome.hash,
+                    error=error[:4000],
+                    extra=extra,
+                    **common,
+                )
             )
             tree.update(node.id, status="duplicate" if status == "duplicate" else "failed")
             return
         report = check_text(outcome.network_text, self.runtime.operators)
         network_hash = _network_hash(report)
         extra["network_hash"] = network_hash
-        twin = next((a for a in self.store.all() if a.extra.get("network_hash") == network_hash and a.status != "duplicate"), None)
+        twin = next(
+            (
+                a
+                for a in self.store.all()
+                if a.extra.get("network_hash") == network_hash and a.status != "duplicate"
+            ),
+            None,
+        )
         if twin is not None:
             self._fruitless += 1
             self.store.add(
-                Architecture(arch_id, self.store.next_seq(), str(proposal.parent_id), proposal.inspiration.text,
-                             "duplicate", hash=outcome.hash, network_text=outcome.network_text,
-                             error=f"isomorphic to architecture {twin.id}: not trained again", extra=extra, **common)
+                Architecture(
+                    arch_id,
+                    self.store.next_seq(),
+                    str(proposal.parent_id),
+                    proposal.inspiration.text,
+                    "duplicate",
+                    hash=outcome.hash,
+                    network_text=outcome.network_text,
+                    error=f"isomorphic to architecture {twin.id}: not trained again",
+                    extra=extra,
+                    **common,
+                )
             )
             tree.update(node.id, status="duplicate")
             return
@@ -444,29 +507,55 @@ class Session:
         except (WidthSearchError, NaderError) as err:
             self._fruitless += 1
             self.store.add(
-                Architecture(arch_id, self.store.next_seq(), str(proposal.parent_id), proposal.inspiration.text,
-                             "failed", hash=outcome.hash, network_text=outcome.network_text,
-                             error=f"width search: {err}"[:4000], extra=extra, **common)
+                Architecture(
+                    arch_id,
+                    self.store.next_seq(),
+                    str(proposal.parent_id),
+                    proposal.inspiration.text,
+                    "failed",
+                    hash=outcome.hash,
+                    network_text=outcome.network_text,
+                    error=f"width search: {err}"[:4000],
+                    extra=extra,
+                    **common,
+                )
             )
             tree.update(node.id, status="failed")
             return
         self._fruitless = 0
         arch = Architecture(
-            arch_id, self.store.next_seq(), str(proposal.parent_id), proposal.inspiration.text, "queued",
-            hash=outcome.hash, network_text=outcome.network_text, width=width, params=params, flops=flops,
-            extra=extra, **common,
+            arch_id,
+            self.store.next_seq(),
+            str(proposal.parent_id),
+            proposal.inspiration.text,
+            "queued",
+            hash=outcome.hash,
+            network_text=outcome.network_text,
+            width=width,
+            params=params,
+            flops=flops,
+            extra=extra,
+            **common,
         )
         self.store.add(arch)
         tree.update(node.id, params=params, flops=flops)
         self._designed[arch_id] = _Designed(proposal, outcome)
         executor.submit(TrainingJob(arch_id, self._payload(arch)))
-        self.store.log(f"architecture {arch_id} queued (width {width}, {params:,} params, {flops:,} FLOPs)")
+        self.store.log(
+            f"architecture {arch_id} queued (width {width}, {params:,} params, {flops:,} FLOPs)"
+        )
 
     def _add_failed(self, proposal: Any, error: str) -> None:
         self.store.add(
-            Architecture(str(proposal.architecture_id), self.store.next_seq(), str(proposal.parent_id),
-                         proposal.inspiration.text, "invalid", error=error[:4000],
-                         extra={"inspiration_key": proposal.inspiration.key})
+            Architecture(
+                str(proposal.architecture_id),
+                self.store.next_seq(),
+                str(proposal.parent_id),
+                proposal.inspiration.text,
+                "invalid",
+                error=error[:4000],
+                extra={"inspiration_key": proposal.inspiration.key},
+            )
         )
 
     def _record_result(self, result: JobResult, team: Any, tree: Any) -> None:
@@ -480,13 +569,20 @@ class Session:
         }
         arch = self.store.get(result.arch_id)
         extra = dict(arch.extra)
-        extra["train"] = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
+        extra["train"] = {
+            k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))
+        }
         extra["train"]["wall_s"] = round(result.wall_s, 3)
         changes["extra"] = extra
         arch = self.store.update(result.arch_id, **changes)
         node_id = int(arch.id)
         if node_id in tree:
-            tree.update(node_id, status=_TREE_STATUS.get(arch.status, "failed"), valid_acc=arch.valid_acc, test_acc=arch.test_acc)
+            tree.update(
+                node_id,
+                status=_TREE_STATUS.get(arch.status, "failed"),
+                valid_acc=arch.valid_acc,
+                test_acc=arch.test_acc,
+            )
         self.store.log(
             f"architecture {arch.id}: {arch.status}"
             + (f" valid {arch.valid_acc:.4f}" if arch.valid_acc is not None else "")
@@ -505,7 +601,10 @@ class Session:
 
             try:
                 team.reflect_on_result(
-                    designed.proposal, designed.outcome, parent_valid_acc=parent.valid_acc, valid_acc=arch.valid_acc
+                    designed.proposal,
+                    designed.outcome,
+                    parent_valid_acc=parent.valid_acc,
+                    valid_acc=arch.valid_acc,
                 )
             except LLMError as err:
                 self.store.event("reflection_failed", id=arch.id, error=str(err))
@@ -517,11 +616,19 @@ def _cell_hash(report: Any) -> str | None:
 
 def _network_hash(report: Any) -> str:
     """Blocks' canonical hashes by role: two networks are the same when all their blocks are."""
-    return "+".join(f"{b.role.value}:{b.hash}" for b in sorted(report.blocks, key=lambda b: b.role.value))
+    return "+".join(
+        f"{b.role.value}:{b.hash}" for b in sorted(report.blocks, key=lambda b: b.role.value)
+    )
 
 
 #: config keys that may change between a run and its --resume (budgets and where it trains)
-_RESUMABLE_CHANGES = ("run.max_architectures", "run.max_designs", "run.max_wall_clock_s", "run.queue_size", "executor.")
+_RESUMABLE_CHANGES = (
+    "run.max_architectures",
+    "run.max_designs",
+    "run.max_wall_clock_s",
+    "run.queue_size",
+    "executor.",
+)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -536,7 +643,8 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def _check_resume_compatible(stored: dict[str, Any], current: dict[str, Any]) -> None:
     before, after = _flatten(stored), _flatten(current)
     changed = sorted(
-        key for key in set(before) | set(after)
+        key
+        for key in set(before) | set(after)
         if before.get(key) != after.get(key) and not key.startswith(_RESUMABLE_CHANGES)
     )
     if changed:
@@ -556,7 +664,14 @@ def run_session(
     job_function: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     progress: Progress | None = None,
 ) -> SessionResult:
-    return Session(config, run_dir, runtime=runtime, resume=resume, job_function=job_function, progress=progress).run()
+    return Session(
+        config,
+        run_dir,
+        runtime=runtime,
+        resume=resume,
+        job_function=job_function,
+        progress=progress,
+    ).run()
 
 
 def _square_size(size: tuple[int, int], name: str) -> int:
@@ -565,5 +680,7 @@ def _square_size(size: tuple[int, int], name: str) -> int:
     if height != width:
         from nader.errors import ConfigError
 
-        raise ConfigError(f"dataset {name!r} has {height}x{width} images; skeletons need square ones")
+        raise ConfigError(
+            f"dataset {name!r} has {height}x{width} images; skeletons need square ones"
+        )
     return height

@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 #: Statuses after which an architecture never changes again.
-FINAL_STATUSES = frozenset({"trained", "failed", "diverged", "no_progress", "timeout", "invalid", "duplicate"})
+FINAL_STATUSES = frozenset(
+    {"trained", "failed", "diverged", "no_progress", "timeout", "invalid", "duplicate"}
+)
 #: Statuses of architectures whose training must (re)start on resume.
 PENDING_STATUSES = frozenset({"queued", "training"})
 
@@ -206,7 +208,10 @@ class RunStore:
             )
             if cursor.rowcount != 1:
                 raise KeyError(f"no architecture {arch_id!r}")
-            self._log_event("architecture_updated", {"id": arch_id, **{k: v for k, v in changes.items() if k != "network_text"}})
+            self._log_event(
+                "architecture_updated",
+                {"id": arch_id, **{k: v for k, v in changes.items() if k != "network_text"}},
+            )
         arch = self.get(arch_id)
         if arch.status in FINAL_STATUSES:
             atomic_write_text(
@@ -237,7 +242,7 @@ class RunStore:
 
     @staticmethod
     def _row(row: tuple[Any, ...]) -> Architecture:
-        values = dict(zip(_COLUMNS, row))
+        values = dict(zip(_COLUMNS, row, strict=True))
         values["extra"] = json.loads(values["extra"] or "{}")
         return Architecture(**values)
 
@@ -274,7 +279,9 @@ class RunStore:
 
     # ---------------------------------------------------------------- summary
 
-    def write_summary(self, usage: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def write_summary(
+        self, usage: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         architectures = self.all()
         trained = [a for a in architectures if a.status == "trained" and a.valid_acc is not None]
         best = max(trained, key=lambda a: (a.valid_acc, -a.seq)) if trained else None

@@ -54,7 +54,9 @@ def write_config(tmp_path: Path):
         network = tmp_path / "resnet_basic.txt"
         shutil.copy(REPO / "examples" / "resnet_basic.txt", network)
         path = tmp_path / "session.toml"
-        path.write_text(FAST_CONFIG.format(max_architectures=max_architectures, network=network) + extra)
+        path.write_text(
+            FAST_CONFIG.format(max_architectures=max_architectures, network=network) + extra
+        )
         return path
 
     return write

@@ -32,7 +32,10 @@ def test_cli_session_trains_a_tree_and_reports_it(write_config, tmp_path: Path) 
     run_dir = tmp_path / "run"
     done = subprocess.run(
         nader_command("run", str(config), "--run-dir", str(run_dir)),
-        env=nader_env(), capture_output=True, text=True, timeout=900,
+        env=nader_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "offline designer is in use" in done.stdout
@@ -41,7 +44,9 @@ def test_cli_session_trains_a_tree_and_reports_it(write_config, tmp_path: Path) 
     assert len(trained) >= 4
     ids = {a["id"] for a in summary["architectures"]}
     roots = [a for a in summary["architectures"] if a["parent"] is None]
-    assert len(roots) == 1 and all(a["parent"] in ids for a in summary["architectures"] if a["parent"])
+    assert len(roots) == 1 and all(
+        a["parent"] in ids for a in summary["architectures"] if a["parent"]
+    )
     assert all(0.0 <= a["valid_acc"] <= 1.0 and a["params"] > 0 and a["flops"] > 0 for a in trained)
     best = max(trained, key=lambda a: a["valid_acc"])
     assert summary["best"] == best["id"]
@@ -50,7 +55,13 @@ def test_cli_session_trains_a_tree_and_reports_it(write_config, tmp_path: Path) 
     assert len(hashes) == len(set(hashes))  # isomorphic designs are never trained twice
     for arch in trained:
         assert (run_dir / "arch" / arch["id"] / "network.txt").exists()
-    report = subprocess.run(nader_command("report", str(run_dir)), env=nader_env(), capture_output=True, text=True, timeout=120)
+    report = subprocess.run(
+        nader_command("report", str(run_dir)),
+        env=nader_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert report.returncode == 0, report.stderr
     page = (run_dir / "report.html").read_text()
     assert page.count('class="node"') == len(summary["architectures"])
@@ -61,7 +72,10 @@ def test_kill_9_then_resume_loses_and_changes_nothing(write_config, tmp_path: Pa
     run_dir = tmp_path / "run"
     process = subprocess.Popen(
         nader_command("run", str(config), "--run-dir", str(run_dir), "--no-live"),
-        env=nader_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        env=nader_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 600
     before: list[dict[str, Any]] = []
@@ -71,7 +85,9 @@ def test_kill_9_then_resume_loses_and_changes_nothing(write_config, tmp_path: Pa
             before = [a for a in _summary(run_dir)["architectures"] if a["status"] == "trained"]
             if len(before) >= 2:
                 break
-        assert process.poll() is None, process.stderr.read().decode()[-3000:] if process.stderr else ""
+        assert process.poll() is None, (
+            process.stderr.read().decode()[-3000:] if process.stderr else ""
+        )
     import os
 
     os.killpg(process.pid, signal.SIGKILL)  # the driver and its training workers, mid-run
@@ -81,7 +97,10 @@ def test_kill_9_then_resume_loses_and_changes_nothing(write_config, tmp_path: Pa
 
     again = subprocess.run(
         nader_command("run", str(config), "--run-dir", str(run_dir), "--resume", "--no-live"),
-        env=nader_env(), capture_output=True, text=True, timeout=900,
+        env=nader_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert again.returncode == 0, again.stderr[-3000:]
     after = {a["id"]: a for a in _summary(run_dir)["architectures"]}
@@ -96,7 +115,12 @@ def test_kill_9_then_resume_loses_and_changes_nothing(write_config, tmp_path: Pa
 def test_running_again_without_resume_is_refused(write_config, tmp_path: Path) -> None:
     config, _ = load_config(write_config(max_architectures=1))
     run_dir = tmp_path / "run"
-    Session(config, run_dir, runtime=build_runtime(load_entry_points=False), progress=Progress(live=False)).run()
+    Session(
+        config,
+        run_dir,
+        runtime=build_runtime(load_entry_points=False),
+        progress=Progress(live=False),
+    ).run()
     with pytest.raises(ConfigError, match="--resume"):
         Session(config, run_dir, runtime=build_runtime(load_entry_points=False)).run()
 
@@ -107,8 +131,11 @@ def test_failing_candidates_are_recorded_and_the_run_goes_on(write_config, tmp_p
     config, _ = load_config(write_config(max_architectures=4), ["executor.memory_limit_mb=3072"])
     run_dir = tmp_path / "run"
     result = Session(
-        config, run_dir, runtime=build_runtime(load_entry_points=False),
-        job_function=e2e_jobs.faulty_training, progress=Progress(live=False),
+        config,
+        run_dir,
+        runtime=build_runtime(load_entry_points=False),
+        job_function=e2e_jobs.faulty_training,
+        progress=Progress(live=False),
     ).run()
     archs = {a["id"]: a for a in result.summary["architectures"]}
     assert archs["1"]["status"] == "failed" and "loss exploded" in archs["1"]["error"]
@@ -135,11 +162,15 @@ class _FlakyProvider:
         self.calls += 1
         if self.rng.random() < 0.3:
             self.failed += 1
-            raise LLMServerError("503 service unavailable", provider="flaky", task=request.task, status=503)
+            raise LLMServerError(
+                "503 service unavailable", provider="flaky", task=request.task, status=503
+            )
         return self.inner.complete(request)
 
 
-def test_a_provider_failing_30_percent_of_calls_still_completes_the_run(write_config, tmp_path: Path) -> None:
+def test_a_provider_failing_30_percent_of_calls_still_completes_the_run(
+    write_config, tmp_path: Path
+) -> None:
     import nader
 
     class FlakyPlugin:

@@ -8,7 +8,13 @@ from typing import Any
 
 
 def echo_job(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "trained", "valid_acc": payload["acc"], "test_acc": payload["acc"] / 2, "epochs": 1, "pid": os.getpid()}
+    return {
+        "status": "trained",
+        "valid_acc": payload["acc"],
+        "test_acc": payload["acc"] / 2,
+        "epochs": 1,
+        "pid": os.getpid(),
+    }
 
 
 def failing_job(payload: dict[str, Any]) -> dict[str, Any]:

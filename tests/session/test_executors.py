@@ -26,7 +26,9 @@ def _drain(executor, count: int, timeout: float = 120.0) -> dict[str, JobResult]
 
 
 def test_local_executor_runs_jobs_in_other_processes(tmp_path: Path) -> None:
-    executor = LocalExecutor(ExecutorConfig(workers=2, start_method="fork"), jobs.echo_job, tmp_path)
+    executor = LocalExecutor(
+        ExecutorConfig(workers=2, start_method="fork"), jobs.echo_job, tmp_path
+    )
     for i in range(3):
         executor.submit(TrainingJob(f"a{i}", {"acc": 0.1 * (i + 1)}))
     results = _drain(executor, 3)
@@ -53,7 +55,9 @@ def test_local_executor_records_crash_oom_and_timeout_and_goes_on(tmp_path: Path
     executor.submit(TrainingJob("fine", {"acc": 0.9}))
     results = _drain(executor, 5)
     executor.shutdown()
-    assert results["raise"].status == "failed" and "the network exploded" in (results["raise"].error or "")
+    assert results["raise"].status == "failed" and "the network exploded" in (
+        results["raise"].error or ""
+    )
     assert results["oom"].status == "failed" and "out of memory" in (results["oom"].error or "")
     assert results["slow"].status == "timeout"
     assert results["crash"].status == "failed" and "exit code 3" in (results["crash"].error or "")
@@ -65,7 +69,9 @@ def test_ray_executor_with_two_local_workers(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     from nader.session.executors import RayExecutor
 
-    executor = RayExecutor(ExecutorConfig(name="ray", workers=2, local_cpus=2, num_cpus=1), jobs.echo_job, tmp_path)
+    executor = RayExecutor(
+        ExecutorConfig(name="ray", workers=2, local_cpus=2, num_cpus=1), jobs.echo_job, tmp_path
+    )
     try:
         for i in range(4):
             executor.submit(TrainingJob(f"r{i}", {"acc": 0.2}))

@@ -17,10 +17,52 @@ CELL = (Path(__file__).resolve().parents[2] / "examples" / "resnet_basic.txt").r
 
 def _make_run(root: Path) -> RunStore:
     store = RunStore(root)
-    store.add(Architecture("0", 0, None, None, "trained", hash="h0", network_text=CELL, params=1000, flops=5000, valid_acc=0.5, test_acc=0.48))
-    store.add(Architecture("1", 1, "0", "add SE <script>alert(1)</script> attention", "trained", hash="h1", network_text=CELL, params=1200, flops=5200, valid_acc=0.6, test_acc=0.1))
+    store.add(
+        Architecture(
+            "0",
+            0,
+            None,
+            None,
+            "trained",
+            hash="h0",
+            network_text=CELL,
+            params=1000,
+            flops=5000,
+            valid_acc=0.5,
+            test_acc=0.48,
+        )
+    )
+    store.add(
+        Architecture(
+            "1",
+            1,
+            "0",
+            "add SE <script>alert(1)</script> attention",
+            "trained",
+            hash="h1",
+            network_text=CELL,
+            params=1200,
+            flops=5200,
+            valid_acc=0.6,
+            test_acc=0.1,
+        )
+    )
     store.add(Architecture("2", 2, "0", "wider kernels", "failed", error="boom", network_text=CELL))
-    store.add(Architecture("3", 3, "1", "bottleneck", "trained", hash="h3", network_text=CELL, params=800, flops=4000, valid_acc=0.55, test_acc=0.9))
+    store.add(
+        Architecture(
+            "3",
+            3,
+            "1",
+            "bottleneck",
+            "trained",
+            hash="h3",
+            network_text=CELL,
+            params=800,
+            flops=4000,
+            valid_acc=0.55,
+            test_acc=0.9,
+        )
+    )
     store.write_summary({"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.001})
     return store
 
@@ -28,7 +70,17 @@ def _make_run(root: Path) -> RunStore:
 def test_summary_follows_the_contract_and_best_is_by_validation(tmp_path: Path) -> None:
     store = _make_run(tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())
-    keys = {"id", "parent", "suggestion", "hash", "params", "flops", "status", "valid_acc", "test_acc"}
+    keys = {
+        "id",
+        "parent",
+        "suggestion",
+        "hash",
+        "params",
+        "flops",
+        "status",
+        "valid_acc",
+        "test_acc",
+    }
     assert all(keys <= set(a) for a in summary["architectures"])
     assert summary["best"] == "1"  # highest valid_acc, though "3" has the highest test_acc
     assert set(summary["usage"]) >= {"input_tokens", "output_tokens", "cost_usd"}
@@ -66,10 +118,20 @@ def test_report_renders_in_headless_chromium_without_console_errors(tmp_path: Pa
     profile = tmp_path / "profile"
     result = subprocess.run(
         [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-            "--dump-dom", report.as_uri(),
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            report.as_uri(),
         ],
         capture_output=True,
         text=True,
