@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nader: plugin error: {err}", file=sys.stderr)
         return 2
     for problem in runtime.errors:
-        print(f"nader: warning: plugin {problem}", file=sys.stderr)
+        print(f"nader: warning: {problem}", file=sys.stderr)
     try:
         return int(args.handler(args, runtime))
     except NaderError as err:
