@@ -39,11 +39,18 @@ def _format_value(value: object) -> str:
 
 
 def node_label(op: str, bound: BoundParams | None) -> str:
-    """``Conv2d(bias=True,dilation=1,groups=1,kernel_size=3,out_channels=C,stride=1)``."""
+    """``Conv2d(bias=True,dilation=1,groups=1,kernel_size=3,out_channels=C,stride=1)``.
+
+    Computed once per bound parameter set (they are shared by every node written alike).
+    """
     if bound is None or not (bound.sizes or bound.others):
         return op
-    items = ",".join(f"{k}={_format_value(v)}" for k, v in bound.normalized_items())
-    return f"{op}({items})"
+    key = "label:" + op
+    label = bound.derived.get(key)
+    if label is None:
+        items = ",".join(f"{k}={_format_value(v)}" for k, v in bound.normalized_items())
+        label = bound.derived[key] = f"{op}({items})"
+    return label  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,18 @@ class LabelledGraph:
         return cls(tuple(labels), tuple(inputs), tuple(commutative)), ids
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix(seed: int, values: Sequence[int]) -> int:
+    """A deterministic 64-bit hash of ``seed`` and ``values`` (FNV-style multiply-xor)."""
+    state = (seed * 0x100000001B3 + 0xCBF29CE484222325) & _MASK
+    for value in values:
+        state = ((state ^ (value & _MASK)) * 0x100000001B3) & _MASK
+        state ^= state >> 29
+    return state
+
+
 def _rank(keys: Sequence[object]) -> list[int]:
     """Replace keys by their rank among the distinct keys (a canonical renaming)."""
     distinct = sorted(set(keys))  # type: ignore[type-var]
@@ -91,17 +110,20 @@ class _Canonizer:
     def initial_colors(self) -> list[int]:
         graph = self.graph
         n = self.n
-        # Up/down Merkle seeds; ints hash deterministically, so these are numbering-independent.
+        # Up/down Merkle seeds. They are computed from content only (never from node numbers)
+        # with a fixed integer mix, so the digest is the same on every platform and Python.
         order = _topological(graph.inputs)
         up = [0] * n
         for v in order:
-            ins = tuple(up[u] for u in graph.inputs[v])
-            up[v] = hash((self.label_rank[v], tuple(sorted(ins)) if graph.commutative[v] else ins))
+            ins = [up[u] for u in graph.inputs[v]]
+            if graph.commutative[v]:
+                ins.sort()
+            up[v] = _mix(self.label_rank[v], ins)
         down = [0] * n
         for v in reversed(order):
-            outs = tuple(sorted((down[w], pos) for w, pos in self.consumers[v]))
-            down[v] = hash((self.label_rank[v], outs))
-        return _rank(list(zip(self.label_rank, up, down)))
+            outs = sorted(_mix(down[w], (pos,)) for w, pos in self.consumers[v])
+            down[v] = _mix(self.label_rank[v], outs)
+        return _rank(list(zip(self.label_rank, up, down, strict=True)))
 
     def refine(self, colors: list[int]) -> list[int]:
         graph = self.graph

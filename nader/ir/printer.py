@@ -56,9 +56,7 @@ def print_structure(structure: Structure, name: str | None = None) -> str:
     graph, ids = LabelledGraph.from_structure(structure)
     ranks, _ = canonical_labelling(graph)
     rank_of = {node_id: ranks[i] for i, node_id in enumerate(ids)}
-    first: list[int] = sorted(
-        structure.input_ids, key=lambda n: structure.specs[n].name
-    )
+    first: list[int] = sorted(structure.input_ids, key=lambda n: structure.specs[n].name)
     if structure.output_id is not None:
         first.append(structure.output_id)
     numbering = {node_id: i for i, node_id in enumerate(first)}
@@ -92,7 +90,9 @@ def print_structure(structure: Structure, name: str | None = None) -> str:
         for position, source in enumerate(sources):
             edges.append((numbering[target], position, numbering[source]))
     last = len(numbering)
-    output_number = numbering.get(structure.output_id, -1) if structure.output_id is not None else -1
+    output_number = (
+        numbering.get(structure.output_id, -1) if structure.output_id is not None else -1
+    )
     edges.sort(key=lambda e: (last if e[0] == output_number else e[0], e[1]))
     lines.extend(f"{source}->{target}" for target, _, source in edges)
     return "\n".join(lines) + "\n"

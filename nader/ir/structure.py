@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nader.errors import Diagnostic
-from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize, symbols_of
+from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize
 from nader.ir.graph import Block, Role
 from nader.ir.ops import BoundParams, OperatorRegistry, OperatorSpec, ParamProblem, bind_params
 
@@ -44,9 +44,14 @@ class Structure:
     broken: set[int] = field(default_factory=set)
     acyclic: bool = False
 
-    def error(self, code: str, message: str, node: int | None = None, line: int | None = None) -> None:
+    def error(
+        self, code: str, message: str, node: int | None = None, line: int | None = None
+    ) -> None:
+        """Record a problem; without a node line, it points at the block's header line."""
         if line is None and node is not None:
             line = self.lines.get(node)
+        if line is None:
+            line = self.block.line
         self.errors.append(Diagnostic(code, message, self.block.name, node, line))
 
 
@@ -56,41 +61,49 @@ def _symbols_allowed(role: Role, two_input: bool) -> frozenset[str]:
     return SYMBOLS
 
 
-def _check_symbols(structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams) -> bool:
+def _check_symbols(
+    structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams
+) -> bool:
     allowed = _symbols_allowed(structure.role, structure.two_input)
+    if bound.symbols <= allowed and not (spec.layer and bound.symbols & SPATIAL_SYMBOLS):
+        return True  # the common case, decided from what binding recorded
     ok = True
-    for name, value in bound.sizes:
-        exprs = value if isinstance(value, tuple) else (value,)
-        for expr in exprs:
-            used = symbols_of(expr)
-            unknown = sorted(used - allowed)
-            if unknown:
-                ok = False
-                if unknown == ["dim"]:
-                    structure.error(
-                        "unknown-symbol",
-                        f"{spec.name} parameter {name!r} uses 'dim', which a cell does not have: a "
-                        "cell keeps its input's C channels, so write C (or C*2, C/4, ...)",
-                        node_id,
-                    )
-                else:
-                    structure.error(
-                        "unknown-symbol",
-                        f"{spec.name} parameter {name!r} uses unknown symbol(s) "
-                        f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
-                        "and + - * / // ( )",
-                        node_id,
-                    )
-            elif spec.layer and used & SPATIAL_SYMBOLS:
-                ok = False
+    for (name, value), (_, used_per_item) in zip(bound.sizes, bound.field_symbols, strict=True):
+        used = frozenset().union(*used_per_item)
+        unknown = sorted(used - allowed)
+        if unknown:
+            ok = False
+            if unknown == ["dim"]:
                 structure.error(
-                    "spatial-parameter",
-                    f"{spec.name} parameter {name!r} = {normalize(expr)} uses "
-                    f"{', '.join(sorted(used & SPATIAL_SYMBOLS))}; layer parameters may not depend on "
-                    "the batch or image size (only reshape/repeat/permute may)",
+                    "unknown-symbol",
+                    f"{spec.name} parameter {name!r} uses 'dim', which a cell does not have: a "
+                    "cell keeps its input's C channels, so write C (or C*2, C/4, ...)",
                     node_id,
                 )
+            else:
+                structure.error(
+                    "unknown-symbol",
+                    f"{spec.name} parameter {name!r} uses unknown symbol(s) "
+                    f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
+                    "and + - * / // ( )",
+                    node_id,
+                )
+        elif spec.layer and used & SPATIAL_SYMBOLS:
+            ok = False
+            structure.error(
+                "spatial-parameter",
+                f"{spec.name} parameter {name!r} = {_value_text(value)} uses "
+                f"{', '.join(sorted(used & SPATIAL_SYMBOLS))}; layer parameters may not depend on "
+                "the batch or image size (only reshape/repeat/permute may)",
+                node_id,
+            )
     return ok
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ",".join(_value_text(item) for item in value) + ")"
+    return str(normalize(value))  # type: ignore[arg-type]
 
 
 def analyze_structure(
@@ -149,7 +162,11 @@ def analyze_structure(
     by_op: dict[str, list[int]] = {}
     for node_id, spec in structure.specs.items():
         by_op.setdefault(spec.name, []).append(node_id)
-    singles, firsts, seconds = by_op.get("input", []), by_op.get("input1", []), by_op.get("input2", [])
+    singles, firsts, seconds = (
+        by_op.get("input", []),
+        by_op.get("input1", []),
+        by_op.get("input2", []),
+    )
     if structure.two_input:
         if singles:
             structure.error(
@@ -167,7 +184,9 @@ def analyze_structure(
         if not singles:
             structure.error("missing-input", "the block has no input node; add a line N:input")
         for extra in singles[1:]:
-            structure.error("extra-input", "the block has several input nodes; keep exactly one", extra)
+            structure.error(
+                "extra-input", "the block has several input nodes; keep exactly one", extra
+            )
         structure.input_ids = tuple(singles[:1])
     outputs = by_op.get("output", [])
     if not outputs:
@@ -191,7 +210,7 @@ def analyze_structure(
                 "undefined-node",
                 f"edge {','.join(map(str, edge.sources))}->{edge.target} refers to undefined node(s) "
                 f"{names}; define them with N:Op lines or fix the edge",
-                None,
+                missing[0],
                 edge.line,
             )
             continue
@@ -248,12 +267,13 @@ def analyze_structure(
             if indegree[nxt] == 0:
                 ready.append(nxt)
     if len(order) != len(defined):
-        cyclic = sorted(n for n in defined if indegree[n] > 0)
+        loop = _one_cycle({n for n in defined if indegree[n] > 0}, inputs, unique_consumers)
         structure.error(
             "cycle",
-            f"the edges form a cycle through node(s) {', '.join(map(str, cyclic))}; a block must "
-            "be a directed acyclic graph from input to output",
-            cyclic[0] if cyclic else None,
+            f"the edges form a cycle through node(s) {', '.join(map(str, sorted(set(loop))))} "
+            f"({'->'.join(map(str, loop))}); a block must be a directed acyclic graph from input "
+            "to output",
+            min(loop),
         )
         return structure
     structure.acyclic = wiring_ok
@@ -281,11 +301,17 @@ def analyze_structure(
     for node_id in structure.order:
         spec = structure.specs.get(node_id)
         if spec is not None and spec.name in ("input", "input1", "input2"):
-            if node_id in structure.input_ids and node_id not in feeds_output and structure.output_id is not None:
+            if (
+                node_id in structure.input_ids
+                and node_id not in feeds_output
+                and structure.output_id is not None
+            ):
                 structure.error(
                     "unused-node", f"input node {node_id} does not reach the output", node_id
                 )
             continue
+        if spec is not None and spec.name == "output" and node_id != structure.output_id:
+            continue  # an extra output: reported as such already
         if not inputs[node_id] and not consumers[node_id]:
             structure.error(
                 "unused-node",
@@ -307,6 +333,38 @@ def analyze_structure(
                 node_id,
             )
     return structure
+
+
+def _one_cycle(
+    stuck: set[int], inputs: dict[int, list[int]], consumers: dict[int, list[int]]
+) -> list[int]:
+    """One concrete cycle among the nodes Kahn's algorithm could not order, e.g. ``[2, 3, 2]``.
+
+    ``stuck`` holds the cycles and everything downstream of them. Peeling off nodes without a
+    successor inside the set leaves only nodes that lie on or between cycles; from there every
+    walk along consumers revisits a node, and the walk from its first visit is a cycle.
+    """
+    core = set(stuck)
+    successors = {n: {m for m in consumers[n] if m in core} for n in core}
+    peel = [n for n in core if not successors[n]]
+    while peel:
+        node = peel.pop()
+        core.discard(node)
+        for source in set(inputs[node]):
+            if source in core and node in successors[source]:
+                successors[source].discard(node)
+                if not successors[source]:
+                    peel.append(source)
+    if not core:
+        return sorted(stuck)
+    path: list[int] = []
+    seen: dict[int, int] = {}
+    current = min(core)
+    while current not in seen:
+        seen[current] = len(path)
+        path.append(current)
+        current = min(successors[current])
+    return path[seen[current] :] + [current]
 
 
 def _stable_topological(
