@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nader.errors import BlockSyntaxError
-from nader.ir.canonical import canonical_hash_of_structure
+from nader.errors import BlockSyntaxError, VerifyError
+from nader.ir.canonical import canonical_hash
 from nader.ir.check import FileReport, check_text
 from nader.ir.graph import Role
 from nader.ir.parser import parse_network
-from nader.ir.structure import Limits, analyze_structure
 
 
 def _shape(text: str) -> tuple[int, int, int, int]:
@@ -143,11 +142,12 @@ def run_hash(args: argparse.Namespace, runtime: Any) -> int:
         return 1
     status = 0
     for block in network.blocks:
-        structure = analyze_structure(block, runtime.operators, block.role(), Limits())
-        if structure.errors or not structure.acyclic:
+        try:
+            digest = canonical_hash(block, runtime.operators)
+        except VerifyError as err:
             status = 1
-            for error in structure.errors:
+            for error in err.diagnostics:
                 print(f"{args.file}: {error}", file=sys.stderr)
             continue
-        print(f"{canonical_hash_of_structure(structure)} {block.name}")
+        print(f"{digest} {block.name}")
     return status

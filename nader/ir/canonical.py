@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nader.errors import VerifyError
 from nader.ir.expr import Expr, normalize
 from nader.ir.graph import Block
 from nader.ir.ops import BoundParams, OperatorRegistry
@@ -239,18 +240,22 @@ def canonical_hash_of_structure(structure: Structure) -> str:
     return canonical_hash_of_graph(graph)
 
 
-def canonical_hash(block: Block, registry: OperatorRegistry) -> str:
-    """Digest of ``block`` that is equal exactly for isomorphic blocks.
+def graph_structure(block: Block, registry: OperatorRegistry) -> Structure:
+    """The block's structure as a graph, independent of the role it is used in.
 
-    Raises :class:`~nader.errors.VerifyError` if the block's structure is broken (undefined
-    operators, bad parameters, cycles): such a block has no well-defined graph to hash.
+    Raises :class:`~nader.errors.VerifyError` if the structure is broken (undefined operators,
+    bad parameters, cycles, bad wiring): such a block has no well-defined graph.
     """
-    from nader.errors import VerifyError
-
-    structure = analyze_structure(block, registry, block.role(), Limits())
+    structure = analyze_structure(block, registry, None, Limits())
     if structure.errors or not structure.acyclic:
         raise VerifyError(structure.errors)
-    return canonical_hash_of_structure(structure)
+    return structure
+
+
+def canonical_hash(block: Block, registry: OperatorRegistry) -> str:
+    """Digest of ``block`` that is equal exactly for isomorphic blocks (whatever their names,
+    ids, line order or roles); raises :class:`~nader.errors.VerifyError` for a broken block."""
+    return canonical_hash_of_structure(graph_structure(block, registry))
 
 
 class DedupIndex:
@@ -282,6 +287,7 @@ __all__ = [
     "canonical_hash",
     "canonical_hash_of_graph",
     "canonical_labelling",
+    "graph_structure",
     "node_label",
     "Expr",
 ]

@@ -43,6 +43,8 @@ class Structure:
     #: nodes whose own definition is broken; shape inference skips them and their descendants
     broken: set[int] = field(default_factory=set)
     acyclic: bool = False
+    #: allow every known symbol whatever the role (graph-only analysis)
+    any_symbol: bool = False
 
     def error(
         self, code: str, message: str, node: int | None = None, line: int | None = None
@@ -64,7 +66,9 @@ def _symbols_allowed(role: Role, two_input: bool) -> frozenset[str]:
 def _check_symbols(
     structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams
 ) -> bool:
-    allowed = _symbols_allowed(structure.role, structure.two_input)
+    allowed = (
+        SYMBOLS if structure.any_symbol else _symbols_allowed(structure.role, structure.two_input)
+    )
     if bound.symbols <= allowed and not (spec.layer and bound.symbols & SPATIAL_SYMBOLS):
         return True  # the common case, decided from what binding recorded
     ok = True
@@ -107,10 +111,23 @@ def _value_text(value: object) -> str:
 
 
 def analyze_structure(
-    block: Block, registry: OperatorRegistry, role: Role, limits: Limits
+    block: Block,
+    registry: OperatorRegistry,
+    role: Role | None,
+    limits: Limits,
 ) -> Structure:
-    """Resolve operators and parameters, check wiring, and order the nodes topologically."""
-    structure = Structure(block=block, role=role, two_input=block.is_two_input)
+    """Resolve operators and parameters, check wiring, and order the nodes topologically.
+
+    ``role=None`` analyses the graph alone, for hashing and printing: the block's own role is
+    recorded, but every symbol is allowed (whether ``dim`` makes sense depends on the role the
+    block is used in, not on which graph it is).
+    """
+    structure = Structure(
+        block=block,
+        role=role or block.role(),
+        two_input=block.is_two_input,
+        any_symbol=role is None,
+    )
     if len(block.nodes) > limits.max_nodes:
         structure.error(
             "resource-limit", f"block has {len(block.nodes)} nodes; the limit is {limits.max_nodes}"

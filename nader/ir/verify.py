@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nader.errors import Diagnostic, ExpressionError
+from nader.errors import ConfigError, Diagnostic, ExpressionError
 from nader.ir.expr import normalize
 from nader.ir.graph import Block, Role
 from nader.ir.ops import BUILTIN_SOURCE, Cost, OperatorRegistry, OperatorSpec
 from nader.ir.shapes import ShapeProblem, TensorShape
 from nader.ir.structure import Limits, Structure, analyze_structure
+
+#: Largest size a probe may give any of B, C, H, W or dim.
+MAX_PROBE_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,19 @@ class Probe:
     height: int = 32
     width: int = 32
     dim: int = 64
+
+    def __post_init__(self) -> None:
+        for name, value in zip(
+            ("batch", "channels", "height", "width", "dim"), self.key(), strict=True
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 < value <= MAX_PROBE_SIZE
+            ):
+                raise ConfigError(
+                    f"probe {name} must be an integer from 1 to {MAX_PROBE_SIZE}, got {value!r}"
+                )
 
     def env(self) -> dict[str, int]:
         return {
@@ -66,16 +82,18 @@ def default_probe(role: Role, two_input: bool, scale: int = 1) -> Probe:
 
 def alternate_probe(probe: Probe, role: Role, two_input: bool) -> Probe:
     """Other sizes: batch+1, H doubled, W × 1.5, channels doubled, and for downsample blocks a
-    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim``."""
+    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim`` (each size capped
+    at :data:`MAX_PROBE_SIZE`)."""
+    batch = probe.batch + 1
     height = probe.height * 2
     width = probe.width + max(probe.width // 2, 1)
-    if two_input:
-        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
-    if role is Role.STEM:
-        return Probe(probe.batch + 1, probe.channels, height, width, probe.dim * 2)
-    if role is Role.DOWNSAMPLE:
-        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 6)
-    return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
+    channels, dim = probe.channels * 2, probe.channels * 2
+    if role is Role.STEM and not two_input:
+        channels, dim = probe.channels, probe.dim * 2
+    elif role is Role.DOWNSAMPLE and not two_input:
+        dim = probe.channels * 6
+    sizes = (min(size, MAX_PROBE_SIZE) for size in (batch, channels, height, width, dim))
+    return Probe(*sizes)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from ir_helpers import (
     SMALL_PALETTE,
     Graph,
     cell,
+    chain,
     finish,
     graph_cores,
     graphs,
@@ -24,7 +25,15 @@ from ir_helpers import (
 )
 
 from nader.errors import VerifyError
-from nader.ir import DedupIndex, OperatorRegistry, canonical_hash, default_registry, parse_block
+from nader.ir import (
+    DedupIndex,
+    OperatorRegistry,
+    Role,
+    canonical_hash,
+    default_registry,
+    parse_block,
+    parse_network,
+)
 from nader.ir.canonical import LabelledGraph, canonical_hash_of_graph, node_label
 
 REGISTRY = default_registry()
@@ -250,3 +259,12 @@ def test_dedup_index_lookup_of_unknown_digest() -> None:
     assert index.add("0" * 32, "a") is None
     assert index.add("0" * 32, "b") == "a"
     assert "0" * 32 in index and "1" * 32 not in index
+
+
+def test_hash_does_not_depend_on_the_role() -> None:
+    # 'dim' is invalid in a single-input cell but the graph is still a graph: its hash is the
+    # same whether the block is the first (cell) or second (stem) block of a file
+    stem = chain("Conv2d(out_channels=dim,kernel_size=3)", "BN", name="S")
+    network = parse_network(chain("ReLU", name="C") + stem)
+    assert network.blocks[1].role() is Role.STEM
+    assert canonical_hash(network.blocks[1], REGISTRY) == digest(stem)
