@@ -185,6 +185,39 @@ class BoundParams:
     _memo: dict[EnvKey, Any] = field(default_factory=dict, repr=False)
     #: probe-independent facts other passes derive once (e.g. the canonical node label)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _applied: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def apply(
+        self, spec: OperatorSpec, env: Mapping[str, int], key: EnvKey, inputs: list[TensorShape]
+    ) -> Applied:
+        """Run ``spec``'s shape and cost rules on ``inputs`` with these parameters at ``env``.
+
+        Rules are pure (the operator contract), so results — and the problems rules report —
+        are memoized per probe and input shapes: a node written like one already checked with
+        the same input shapes costs a dictionary lookup. Exceptions other than
+        :class:`ShapeProblem` and :class:`ExpressionError` propagate and are not memoized.
+        """
+        memo_key = (key, *inputs)
+        found = self._applied.get(memo_key)
+        if found is None:
+            try:
+                evaluated = self.evaluate(spec, env, key)
+                out = spec.shape_rule(inputs, evaluated.values)
+                cost = spec.cost_rule(inputs, out, evaluated.values)
+                found = Applied(out, cost, evaluated.largest)
+            except ExpressionError as err:
+                found = ("expression", "expression-error", str(err))
+            except ShapeProblem as problem:
+                found = ("shape", problem.code, problem.message)
+            if len(self._applied) >= _MEMO_LIMIT:
+                self._applied.clear()
+            self._applied[memo_key] = found
+        if isinstance(found, Applied):
+            return found
+        kind, code, message = found
+        if kind == "expression":
+            raise ExpressionError(message)
+        raise ShapeProblem(code, message)
 
     def normalized_items(self) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.sizes + self.others))
@@ -228,6 +261,15 @@ class BoundParams:
         return Evaluated(MappingProxyType(values), largest)
 
 
+class Applied(NamedTuple):
+    """A node's result at one probe: output shape, cost, and the largest absolute size among
+    its parameters (which the verifier bounds)."""
+
+    output: TensorShape
+    cost: Cost
+    largest: int
+
+
 class Evaluated(NamedTuple):
     """A node's parameters at one probe: read-only values (sizes as ints) and the largest
     absolute size, which the verifier bounds before a rule allocates anything."""
@@ -236,7 +278,7 @@ class Evaluated(NamedTuple):
     largest: int
 
 
-_MEMO_LIMIT = 16
+_MEMO_LIMIT = 64
 
 
 def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, str]:
@@ -310,20 +352,52 @@ def _bind_cached(
 def bind_params(spec: OperatorSpec, node: Node) -> BoundParams:
     """Validate a node's arguments against its operator (cached: nodes repeat a lot).
 
-    Expressions are size-checked first (the parser already does; this guards nodes built in
-    code), so hashing and evaluating them never recurse deeply.
+    The parser gives nodes written alike the very same argument tuples, so the first cache is
+    keyed by identity (no hashing of expression trees); the second by value. Expressions are
+    size-checked before they are hashed (the parser already does this; it guards nodes built
+    in code), so hashing and evaluating them never recurse deeply.
     """
-    for value in node.args + tuple(value for _, value in node.kwargs):
-        for item in value if isinstance(value, tuple) else (value,):
-            if isinstance(item, (BinOp, Neg)):
-                try:
-                    check_size(item)
-                except ExpressionError as err:
-                    raise ParamProblem("expression-too-large", f"{spec.name}: {err}") from None
+    key = (id(spec), id(node.args), id(node.kwargs))
+    hit = _BY_IDENTITY.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is node.args and hit[2] is node.kwargs:
+        result = hit[3]
+    else:
+        result = _bind_by_value(spec, node)
+        if len(_BY_IDENTITY) >= _IDENTITY_LIMIT:
+            _BY_IDENTITY.clear()
+        _BY_IDENTITY[key] = (spec, node.args, node.kwargs, result)
+    if isinstance(result, ParamProblem):
+        raise ParamProblem(result.code, result.message)
+    return result
+
+
+def _bind_by_value(spec: OperatorSpec, node: Node) -> BoundParams | ParamProblem:
+    for value in node.args:
+        _check_value_size(spec, value)
+    for _, value in node.kwargs:
+        _check_value_size(spec, value)
     try:
         return _bind_cached(spec, node.args, node.kwargs)
+    except ParamProblem as problem:
+        return problem
     except TypeError:  # unhashable value; cannot happen with parser output
-        return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
+        try:
+            return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
+        except ParamProblem as problem:
+            return problem
+
+
+def _check_value_size(spec: OperatorSpec, value: Value) -> None:
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, (BinOp, Neg)):
+            try:
+                check_size(item)
+            except ExpressionError as err:
+                raise ParamProblem("expression-too-large", f"{spec.name}: {err}") from None
+
+
+_BY_IDENTITY: dict[tuple[int, int, int], tuple[Any, ...]] = {}
+_IDENTITY_LIMIT = 8192
 
 
 @dataclass

@@ -263,12 +263,28 @@ def _parse_content(content: str) -> _LineIR | None:
     call = match.group(3)
     if call is None:
         return ("node", int(match.group(1)), match.group(2), (), (), False)
+    arguments = _parse_call(call)
+    if arguments is None:
+        return None
+    return ("node", int(match.group(1)), match.group(2), *arguments, True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_call(call: str) -> tuple[tuple[Value, ...], tuple[tuple[str, Value], ...]] | None:
+    """A node's ``(...)`` arguments through the grammar, cached by their text: nodes written
+    alike share one argument tuple, which later passes recognise by identity."""
     try:
         blocks = _run_grammar(f"##x##\n0:x{call}\n")
     except (UnexpectedInput, BlockSyntaxError):
         return None
     node = blocks[0].nodes[0]
-    return ("node", int(match.group(1)), match.group(2), node.args, node.kwargs, True)
+    return node.args, node.kwargs
+
+
+#: Node and edge lines already built, by (raw line, line number): successive versions of an
+#: architecture repeat most lines at the same place, and the IR objects are immutable.
+_STATEMENTS: dict[tuple[str, int], Node | Edge] = {}
+_STATEMENT_LIMIT = 1 << 16
 
 
 def _fast_parse(text: str) -> tuple[Block, ...] | None:
@@ -286,7 +302,12 @@ def _fast_parse(text: str) -> tuple[Block, ...] | None:
     header_line = 0
     nodes: list[Node] = []
     edges: list[Edge] = []
+    statements = _STATEMENTS
     for number, raw in enumerate(text.split("\n"), start=1):
+        known = statements.get((raw, number))
+        if known is not None and name is not None:
+            (edges if type(known) is Edge else nodes).append(known)  # type: ignore[arg-type]
+            continue
         line = raw.strip()
         if not line:
             continue
@@ -309,11 +330,17 @@ def _fast_parse(text: str) -> tuple[Block, ...] | None:
         parsed = _parse_content(line)
         if parsed is None:
             return None
+        statement: Node | Edge
         if parsed[0] == "edge":
-            edges.append(Edge(parsed[1], parsed[2], number))
+            statement = Edge(parsed[1], parsed[2], number)
+            edges.append(statement)
         else:
             _, ident, op, args, kwargs, has_call = parsed
-            nodes.append(Node(ident, op, args, kwargs, number, column, has_call))
+            statement = Node(ident, op, args, kwargs, number, column, has_call)
+            nodes.append(statement)
+        if len(statements) >= _STATEMENT_LIMIT:
+            statements.clear()
+        statements[raw, number] = statement
     if name is None:
         return None
     blocks.append(Block(name, tuple(nodes), tuple(edges), header_line, len(blocks)))

@@ -7,6 +7,7 @@ on top of it, once per probe.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from nader.errors import Diagnostic
@@ -64,13 +65,13 @@ def _symbols_allowed(role: Role, two_input: bool) -> frozenset[str]:
 
 
 def _check_symbols(
-    structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams
+    structure: Structure,
+    node_id: int,
+    spec: OperatorSpec,
+    bound: BoundParams,
+    allowed: frozenset[str],
 ) -> bool:
-    allowed = (
-        SYMBOLS if structure.any_symbol else _symbols_allowed(structure.role, structure.two_input)
-    )
-    if bound.symbols <= allowed and not (spec.layer and bound.symbols & SPATIAL_SYMBOLS):
-        return True  # the common case, decided from what binding recorded
+    """Report sizes that use symbols the block does not have, or layer sizes that use B/H/W."""
     ok = True
     for (name, value), (_, used_per_item) in zip(bound.sizes, bound.field_symbols, strict=True):
         used = frozenset().union(*used_per_item)
@@ -139,20 +140,30 @@ def analyze_structure(
 
     # -- nodes: ids, operators, parameters
     defined: dict[int, int] = {}
+    lines, specs, params, broken = (
+        structure.lines,
+        structure.specs,
+        structure.params,
+        structure.broken,
+    )
+    allowed = (
+        SYMBOLS if structure.any_symbol else _symbols_allowed(structure.role, structure.two_input)
+    )
+    lookup = registry.get
     for node in block.nodes:
-        if node.id in defined:
+        node_id = node.id
+        if node_id in defined:
             structure.error(
                 "duplicate-node",
-                f"node id {node.id} is defined twice (lines {defined[node.id]} and {node.line}); "
+                f"node id {node_id} is defined twice (lines {defined[node_id]} and {node.line}); "
                 "give every node its own id",
-                node.id,
+                node_id,
                 node.line,
             )
-            structure.broken.add(node.id)
+            broken.add(node_id)
             continue
-        defined[node.id] = node.line
-        structure.lines[node.id] = node.line
-        spec = registry.get(node.op)
+        defined[node_id] = lines[node_id] = node.line
+        spec = lookup(node.op)
         if spec is None:
             hint = registry.closest(node.op)
             structure.error(
@@ -160,20 +171,22 @@ def analyze_structure(
                 f"{node.op!r} is not an operator"
                 + (f" (did you mean {', '.join(hint)}?)" if hint else "")
                 + f"; available: {', '.join(registry.names())}",
-                node.id,
+                node_id,
             )
-            structure.broken.add(node.id)
+            broken.add(node_id)
             continue
-        structure.specs[node.id] = spec
+        specs[node_id] = spec
         try:
             bound = bind_params(spec, node)
         except ParamProblem as problem:
-            structure.error(problem.code, problem.message, node.id)
-            structure.broken.add(node.id)
+            structure.error(problem.code, problem.message, node_id)
+            broken.add(node_id)
             continue
-        structure.params[node.id] = bound
-        if not _check_symbols(structure, node.id, spec, bound):
-            structure.broken.add(node.id)
+        params[node_id] = bound
+        used = bound.symbols
+        suspicious = used and not (used <= allowed and not (spec.layer and used & SPATIAL_SYMBOLS))
+        if suspicious and not _check_symbols(structure, node_id, spec, bound, allowed):
+            broken.add(node_id)
 
     # -- inputs and outputs for the block's kind
     by_op: dict[str, list[int]] = {}
@@ -219,21 +232,23 @@ def analyze_structure(
     consumers: dict[int, list[int]] = {node_id: [] for node_id in defined}
     wiring_ok = True
     for edge in block.edges:
-        missing = [n for n in (*edge.sources, edge.target) if n not in defined]
-        if missing:
-            wiring_ok = False
-            names = ", ".join(str(n) for n in dict.fromkeys(missing))
-            structure.error(
-                "undefined-node",
-                f"edge {','.join(map(str, edge.sources))}->{edge.target} refers to undefined node(s) "
-                f"{names}; define them with N:Op lines or fix the edge",
-                missing[0],
-                edge.line,
-            )
+        target = edge.target
+        if target in defined and all(source in defined for source in edge.sources):
+            target_inputs = inputs[target]
+            for source in edge.sources:
+                target_inputs.append(source)
+                consumers[source].append(target)
             continue
-        for source in edge.sources:
-            inputs[edge.target].append(source)
-            consumers[source].append(edge.target)
+        wiring_ok = False
+        missing = [n for n in (*edge.sources, target) if n not in defined]
+        names = ", ".join(str(n) for n in dict.fromkeys(missing))
+        structure.error(
+            "undefined-node",
+            f"edge {','.join(map(str, edge.sources))}->{target} refers to undefined node(s) "
+            f"{names}; define them with N:Op lines or fix the edge",
+            missing[0],
+            edge.line,
+        )
     for node_id, spec in structure.specs.items():
         count = len(inputs[node_id])
         if spec.name in ("input", "input1", "input2") and count:
@@ -271,20 +286,13 @@ def analyze_structure(
             )
     structure.inputs = {k: tuple(v) for k, v in inputs.items()}
 
-    # -- acyclicity (Kahn), then reachability both ways
-    indegree = {node_id: len(set(v)) for node_id, v in inputs.items()}
-    unique_consumers = {node_id: list(dict.fromkeys(v)) for node_id, v in consumers.items()}
-    ready = [node_id for node_id in defined if indegree[node_id] == 0]
-    order: list[int] = []
-    while ready:
-        current = ready.pop()
-        order.append(current)
-        for nxt in unique_consumers[current]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
+    # -- acyclicity and a deterministic topological order (ties broken by source position),
+    # then reachability both ways
+    order = _stable_topological(block, defined, inputs, consumers)
     if len(order) != len(defined):
-        loop = _one_cycle({n for n in defined if indegree[n] > 0}, inputs, unique_consumers)
+        ordered = set(order)
+        unique_consumers = {node_id: list(dict.fromkeys(v)) for node_id, v in consumers.items()}
+        loop = _one_cycle({n for n in defined if n not in ordered}, inputs, unique_consumers)
         structure.error(
             "cycle",
             f"the edges form a cycle through node(s) {', '.join(map(str, sorted(set(loop))))} "
@@ -294,27 +302,26 @@ def analyze_structure(
         )
         return structure
     structure.acyclic = wiring_ok
-    # deterministic order: sort ready nodes by source position instead of pop order
-    position = {node.id: i for i, node in enumerate(block.nodes) if node.id in defined}
-    structure.order = _stable_topological(defined, inputs, unique_consumers, position)
+    structure.order = order
 
     reached = set(structure.input_ids)
-    for node_id in structure.order:
-        if node_id in reached:
-            continue
-        if inputs[node_id] and all(src in reached for src in inputs[node_id]):
-            reached.add(node_id)
-        elif inputs[node_id] and any(src in reached for src in inputs[node_id]):
-            reached.add(node_id)  # partially fed; arity/shape errors speak for it
+    for node_id in order:
+        # reached when any input is: a partially fed node's arity/shape errors speak for it
+        if node_id not in reached:
+            for source in inputs[node_id]:
+                if source in reached:
+                    reached.add(node_id)
+                    break
     feeds_output: set[int] = set()
     if structure.output_id is not None:
         stack = [structure.output_id]
         while stack:
             current = stack.pop()
-            if current in feeds_output:
-                continue
-            feeds_output.add(current)
-            stack.extend(inputs[current])
+            if current not in feeds_output:
+                feeds_output.add(current)
+                stack.extend(inputs[current])
+    if len(reached) == len(feeds_output) == len(order) and not structure.errors:
+        return structure  # every node is computed from the input and reaches the output
     for node_id in structure.order:
         spec = structure.specs.get(node_id)
         if spec is not None and spec.name in ("input", "input1", "input2"):
@@ -385,22 +392,28 @@ def _one_cycle(
 
 
 def _stable_topological(
+    block: Block,
     defined: dict[int, int],
     inputs: dict[int, list[int]],
     consumers: dict[int, list[int]],
-    position: dict[int, int],
 ) -> tuple[int, ...]:
-    import heapq
-
-    indegree = {n: len(set(inputs[n])) for n in defined}
-    heap = [(position[n], n) for n in defined if indegree[n] == 0]
+    """Kahn's algorithm, always taking the ready node written first; shorter than ``defined``
+    when the edges have a cycle. Repeated edges count once per occurrence on both sides."""
+    written: list[int] = []  # position -> node id
+    position: dict[int, int] = {}
+    for node in block.nodes:
+        if node.id not in position:
+            position[node.id] = len(written)
+            written.append(node.id)
+    indegree = {n: len(inputs[n]) for n in defined}
+    heap = [position[n] for n in defined if not indegree[n]]
     heapq.heapify(heap)
     order: list[int] = []
     while heap:
-        _, current = heapq.heappop(heap)
+        current = written[heapq.heappop(heap)]
         order.append(current)
         for nxt in consumers[current]:
             indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                heapq.heappush(heap, (position[nxt], nxt))
+            if not indegree[nxt]:
+                heapq.heappush(heap, position[nxt])
     return tuple(order)

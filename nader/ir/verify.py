@@ -176,8 +176,8 @@ def _check_output(out: TensorShape, spec: OperatorSpec, limits: Limits) -> None:
 def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeResult:
     """One generic topological pass: each node's shape from its inputs and its operator's rule.
 
-    Parameters are evaluated through :meth:`BoundParams.evaluate` (memoized per probe), sizes
-    are bounded before a rule runs, and every result is bounded before it is used.
+    Rules run through :meth:`BoundParams.apply` (memoized per probe and input shapes); every
+    size parameter and every result is bounded before it is used.
     """
     env = probe.env()
     key = probe.key()
@@ -194,6 +194,7 @@ def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeRes
     specs = structure.specs
     bound_params = structure.params
     inputs = structure.inputs
+    lines = structure.lines
     for node_id in structure.order:
         if node_id in broken:
             continue
@@ -208,31 +209,24 @@ def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeRes
         if not sources or len(in_shapes) != len(sources):
             continue  # an upstream problem was already reported
         try:
-            evaluated = bound_params[node_id].evaluate(spec, env, key)
-            if spec.layer and evaluated.largest > limits.max_channels:
+            applied = bound_params[node_id].apply(spec, env, key, in_shapes)
+            if spec.layer and applied.largest > limits.max_channels:
                 raise ShapeProblem(
                     "resource-limit",
-                    f"{spec.name} has a size parameter of {evaluated.largest:,}; layer sizes are "
+                    f"{spec.name} has a size parameter of {applied.largest:,}; layer sizes are "
                     f"limited to {limits.max_channels:,}",
                 )
-            out = spec.shape_rule(in_shapes, evaluated.values)
+            out, cost = applied.output, applied.cost
             _check_output(out, spec, limits)
-            cost = spec.cost_rule(in_shapes, out, evaluated.values)
         except ShapeProblem as problem:
             errors.append(
-                Diagnostic(
-                    problem.code, problem.message, block_name, node_id, structure.lines.get(node_id)
-                )
+                Diagnostic(problem.code, problem.message, block_name, node_id, lines.get(node_id))
             )
             continue
         except ExpressionError as problem:
             errors.append(
                 Diagnostic(
-                    "expression-error",
-                    str(problem),
-                    block_name,
-                    node_id,
-                    structure.lines.get(node_id),
+                    "expression-error", str(problem), block_name, node_id, lines.get(node_id)
                 )
             )
             continue
@@ -246,7 +240,7 @@ def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeRes
                     f"cost rule: {type(err).__name__}: {err}",
                     block_name,
                     node_id,
-                    structure.lines.get(node_id),
+                    lines.get(node_id),
                 )
             )
             continue
@@ -262,7 +256,7 @@ def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeRes
                     f"the block has more than {limits.max_params:,} parameters",
                     block_name,
                     node_id,
-                    structure.lines.get(node_id),
+                    lines.get(node_id),
                 )
             )
             break
