@@ -1,4 +1,8 @@
-"""``nader check`` and ``nader hash`` (DESIGN §2)."""
+"""``nader check`` and ``nader hash`` (DESIGN §2).
+
+Exit codes: 0 when every block is valid, 1 when any block (or the file's syntax) is invalid,
+2 on usage or I/O errors — a file that cannot be read is reported before anything is checked.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nader.errors import BlockSyntaxError, VerifyError
+from nader.ir.canonical import canonical_hash
 from nader.ir.check import FileReport, check_text
 from nader.ir.graph import Role
+from nader.ir.parser import parse_network
 
 
 def _shape(text: str) -> tuple[int, int, int, int]:
@@ -35,10 +42,20 @@ def _positive(text: str) -> int:
 def add_parser(subparsers: Any) -> None:
     check = subparsers.add_parser("check", help="verify block files (shapes, wiring, costs, hash)")
     check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--role", choices=["auto", "cell", "stem", "downsample"], default="auto")
-    check.add_argument("--input-shape", type=_shape, metavar="B,C,H,W")
-    check.add_argument("--dim", type=_positive, metavar="N")
-    check.add_argument("--stem-scale", type=_positive, metavar="N")
+    check.add_argument(
+        "--role",
+        choices=["auto", "cell", "stem", "downsample"],
+        default="auto",
+        help="role of every block (auto: from the block's name, else its position)",
+    )
+    check.add_argument("--input-shape", type=_shape, metavar="B,C,H,W", help="probe input shape")
+    check.add_argument("--dim", type=_positive, metavar="N", help="output channels at the probe")
+    check.add_argument(
+        "--stem-scale",
+        type=_positive,
+        metavar="N",
+        help="require the stem to reduce H and W by exactly N (default: any integer reduction)",
+    )
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.add_argument(
         "--width", type=_positive, metavar="W", help="also report the whole network at this width"
@@ -57,14 +74,23 @@ def _read(path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise OSError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+        raise OSError(f"not UTF-8 text ({err.reason} at byte {err.start})") from err
+
+
+def _read_all(paths: list[str], command: str) -> list[str] | None:
+    """Every file's text, or ``None`` after reporting each file that cannot be read."""
+    texts: list[str] = []
+    failed = False
+    for path in paths:
+        try:
+            texts.append(_read(path))
+        except OSError as err:
+            print(f"nader {command}: cannot read {path}: {err.strerror or err}", file=sys.stderr)
+            failed = True
+    return None if failed else texts
 
 
 def _print_human(report: FileReport) -> None:
-    if report.syntax_error is not None:
-        print(f"{report.file}: INVALID (syntax)")
-        print("  " + str(report.syntax_error).replace("\n", "\n  "))
-        return
     for block in report.blocks:
         status = "ok" if block.valid else "INVALID"
         print(f"{report.file}: {block.name} [{block.role.value}] {status}")
@@ -78,28 +104,29 @@ def _print_human(report: FileReport) -> None:
             print(f"  note: {note}")
         for error in block.errors:
             print(f"  error: {error}")
+    if report.syntax_error is not None:
+        where = f" {report.syntax_error.block}" if report.syntax_error.block else ""
+        print(f"{report.file}:{where} INVALID (syntax error)")
+        print("  " + str(report.syntax_error).replace("\n", "\n  "))
 
 
 def run_check(args: argparse.Namespace, runtime: Any) -> int:
     role = None if args.role == "auto" else Role(args.role)
-    reports: list[FileReport] = []
-    for path in args.files:
-        try:
-            text = _read(path)
-        except OSError as err:
-            print(f"nader check: cannot read {path}: {err.strerror or err}", file=sys.stderr)
-            return 2
-        reports.append(
-            check_text(
-                text,
-                runtime.operators,
-                source=path,
-                role=role,
-                input_shape=args.input_shape,
-                dim=args.dim,
-                stem_scale=args.stem_scale,
-            )
+    texts = _read_all(args.files, "check")
+    if texts is None:
+        return 2
+    reports = [
+        check_text(
+            text,
+            runtime.operators,
+            source=path,
+            role=role,
+            input_shape=args.input_shape,
+            dim=args.dim,
+            stem_scale=args.stem_scale,
         )
+        for path, text in zip(args.files, texts, strict=True)
+    ]
     networks = [_network_summary(report, args, runtime) for report in reports]
     if args.json:
         payload: Any = [
@@ -144,28 +171,22 @@ def _network_summary(
 
 
 def run_hash(args: argparse.Namespace, runtime: Any) -> int:
-    from nader.errors import BlockSyntaxError
-    from nader.ir.canonical import canonical_hash_of_structure
-    from nader.ir.parser import parse_network
-    from nader.ir.structure import Limits, analyze_structure
-
-    try:
-        text = _read(args.file)
-    except OSError as err:
-        print(f"nader hash: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
+    texts = _read_all([args.file], "hash")
+    if texts is None:
         return 2
     try:
-        network = parse_network(text, args.file)
+        network = parse_network(texts[0], args.file)
     except BlockSyntaxError as err:
         print(str(err), file=sys.stderr)
         return 1
     status = 0
     for block in network.blocks:
-        structure = analyze_structure(block, runtime.operators, block.role(), Limits())
-        if structure.errors or not structure.acyclic:
+        try:
+            digest = canonical_hash(block, runtime.operators)
+        except VerifyError as err:
             status = 1
-            for error in structure.errors:
+            for error in err.diagnostics:
                 print(f"{args.file}: {error}", file=sys.stderr)
             continue
-        print(f"{canonical_hash_of_structure(structure)} {block.name}")
+        print(f"{digest} {block.name}")
     return status

@@ -9,7 +9,11 @@ Standalone: this package imports no torch, no fvcore and no LLM SDK.
 """
 
 from nader.errors import BlockSyntaxError, Diagnostic, NaderError, VerifyError
-from nader.ir.builtin_ops import builtin_operator_specs, default_registry, register_builtin_operators
+from nader.ir.builtin_ops import (
+    builtin_operator_specs,
+    default_registry,
+    register_builtin_operators,
+)
 from nader.ir.canonical import DedupIndex, canonical_hash
 from nader.ir.check import check_network, check_text
 from nader.ir.expr import Const, Expr, Sym, evaluate, normalize

@@ -65,6 +65,13 @@ class PoolParams(OpParams):
 class AdaptivePoolParams(OpParams):
     output_size: Sizes
 
+    @model_validator(mode="after")
+    def _square_when_one_size(self) -> AdaptivePoolParams:
+        # torch reads output_size=1 as (1, 1): store both so the two spellings hash alike
+        if len(self.output_size) == 1:
+            object.__setattr__(self, "output_size", self.output_size * 2)
+        return self
+
 
 class ConcatParams(OpParams):
     dim: Size = 1
@@ -85,6 +92,12 @@ class DimsParams(OpParams):
 
 class DropPathParams(OpParams):
     drop_prob: Number = 0.0
+
+    @model_validator(mode="after")
+    def _probability(self) -> DropPathParams:
+        if not 0.0 <= self.drop_prob < 1.0:
+            raise ValueError(f"drop_prob must be in [0, 1), got {self.drop_prob!r}")
+        return self
 
 
 # --------------------------------------------------------------------------------- shape rules
@@ -202,6 +215,10 @@ def _bn_cost(inputs: list[TensorShape], out: TensorShape, p: Mapping[str, Any]) 
 
 def _ln_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
     shape = inputs[0]
+    if shape.rank == 0:
+        raise ShapeProblem(
+            "rank-mismatch", "LN normalises the last axis, but its input is a scalar"
+        )
     if shape.spatial[-1]:
         raise ShapeProblem(
             "ln-axis",
@@ -226,7 +243,8 @@ def _matmul_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShap
     left, right = inputs
     if left.rank < 2 or right.rank < 2:
         raise ShapeProblem(
-            "shape-mismatch", f"multiply (matrix product) needs 2-D or larger inputs, got {left} and {right}"
+            "shape-mismatch",
+            f"multiply (matrix product) needs 2-D or larger inputs, got {left} and {right}",
         )
     if left.dims[-1] != right.dims[-2]:
         raise ShapeProblem(
@@ -235,7 +253,10 @@ def _matmul_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShap
             f"must equal the second-to-last axis of the second ({right.dims[-2]}); got {left} and {right}",
         )
     batch = broadcast(
-        [TensorShape(left.dims[:-2], left.spatial[:-2]), TensorShape(right.dims[:-2], right.spatial[:-2])],
+        [
+            TensorShape(left.dims[:-2], left.spatial[:-2]),
+            TensorShape(right.dims[:-2], right.spatial[:-2]),
+        ],
         "multiply",
     )
     return TensorShape(
@@ -255,7 +276,7 @@ def _concat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShap
     flag = False
     for shape in inputs:
         if shape.rank != first.rank or any(
-            a != b for i, (a, b) in enumerate(zip(shape.dims, first.dims)) if i != axis
+            a != b for i, (a, b) in enumerate(zip(shape.dims, first.dims, strict=True)) if i != axis
         ):
             listed = ", ".join(str(s) for s in inputs)
             raise ShapeProblem(
@@ -273,7 +294,14 @@ def _concat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShap
 def _reduce_shape(name: str) -> Callable[[list[TensorShape], Mapping[str, Any]], TensorShape]:
     def rule(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
         shape = inputs[0]
-        axes = {normalize_axis(a, shape.rank, name) for a in p["dim"]}
+        listed = [normalize_axis(a, shape.rank, name) for a in p["dim"]]
+        axes = set(listed)
+        if not listed or len(axes) != len(listed):
+            raise ShapeProblem(
+                "invalid-axis",
+                f"{name} needs one or more distinct axes of the {shape.rank}-D input {shape}, "
+                f"got dim={tuple(p['dim'])}",
+            )
         if p["keepdim"]:
             return TensorShape(
                 tuple(1 if i in axes else d for i, d in enumerate(shape.dims)),
@@ -304,9 +332,7 @@ def _permute_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorSha
             f"{shape}, got {tuple(dims or ())}",
         )
     order = [normalize_axis(d, shape.rank, "permute") for d in dims]
-    return TensorShape(
-        tuple(shape.dims[i] for i in order), tuple(shape.spatial[i] for i in order)
-    )
+    return TensorShape(tuple(shape.dims[i] for i in order), tuple(shape.spatial[i] for i in order))
 
 
 def _repeat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
@@ -325,8 +351,8 @@ def _repeat_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShap
     flags = (False,) * pad + shape.spatial
     spatial_args = p.get("_spatial", {}).get("dims", (False,) * len(counts))
     return TensorShape(
-        tuple(d * c for d, c in zip(dims, counts)),
-        tuple(f or s for f, s in zip(flags, spatial_args)),
+        tuple(d * c for d, c in zip(dims, counts, strict=True)),
+        tuple(f or s for f, s in zip(flags, spatial_args, strict=True)),
     )
 
 
@@ -335,7 +361,9 @@ def _reshape_shape(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorSha
     sizes = list(p.get("dims") or ())
     spatial_args = list(p.get("_spatial", {}).get("dims", (False,) * len(sizes)))
     if not sizes:
-        raise ShapeProblem("reshape-invalid", "reshape needs the target sizes, e.g. reshape(B,C,H*W)")
+        raise ShapeProblem(
+            "reshape-invalid", "reshape needs the target sizes, e.g. reshape(B,C,H*W)"
+        )
     unknown = [i for i, s in enumerate(sizes) if s == -1]
     if len(unknown) > 1 or any(s <= 0 for s in sizes if s != -1):
         raise ShapeProblem(
@@ -372,19 +400,34 @@ def _never(inputs: list[TensorShape], p: Mapping[str, Any]) -> TensorShape:
 
 
 def builtin_operator_specs() -> list[OperatorSpec]:
-    """Fresh specs for every built-in operator (the order is the prompt's order)."""
-    unary = {"min_inputs": 1, "max_inputs": 1}
+    """Fresh specs for every built-in operator (the order is the prompt's order).
+
+    Operators take exactly one input unless ``min_inputs``/``max_inputs`` say otherwise.
+    """
     return [
-        OperatorSpec("input", _never, min_inputs=0, max_inputs=0, summary="the block's input (B, C, H, W)"),
-        OperatorSpec("input1", _never, min_inputs=0, max_inputs=0, summary="first input of a two-input block (B, dim, H, W)"),
-        OperatorSpec("input2", _never, min_inputs=0, max_inputs=0, summary="second input of a two-input block (B, dim, H, W)"),
-        OperatorSpec("output", _identity, **unary, summary="the block's result; exactly one input"),
+        OperatorSpec(
+            "input", _never, min_inputs=0, max_inputs=0, summary="the block's input (B, C, H, W)"
+        ),
+        OperatorSpec(
+            "input1",
+            _never,
+            min_inputs=0,
+            max_inputs=0,
+            summary="first input of a two-input block (B, dim, H, W)",
+        ),
+        OperatorSpec(
+            "input2",
+            _never,
+            min_inputs=0,
+            max_inputs=0,
+            summary="second input of a two-input block (B, dim, H, W)",
+        ),
+        OperatorSpec("output", _identity, summary="the block's result; exactly one input"),
         OperatorSpec(
             "Conv2d",
             _conv_shape,
             ConvParams,
             _conv_cost,
-            **unary,
             positional=("out_channels", "kernel_size", "stride"),
             positive=("out_channels", "kernel_size", "stride", "dilation", "groups"),
             summary="2-D convolution, 'same' padding: out size = ceil(in/stride)",
@@ -395,7 +438,6 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             _linear_shape,
             LinearParams,
             _linear_cost,
-            **unary,
             positional=("out_channels",),
             positive=("out_channels",),
             summary="fully connected layer over the last axis",
@@ -405,7 +447,6 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             "AvgPool2d",
             _pool_shape("AvgPool2d"),
             PoolParams,
-            **unary,
             positional=("kernel_size", "stride"),
             positive=("kernel_size",),
             summary="average pooling, 'same' padding (stride defaults to kernel_size)",
@@ -415,7 +456,6 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             "MaxPool2d",
             _pool_shape("MaxPool2d"),
             PoolParams,
-            **unary,
             positional=("kernel_size", "stride"),
             positive=("kernel_size",),
             summary="max pooling, 'same' padding (stride defaults to kernel_size)",
@@ -425,7 +465,6 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             "AdaptiveAvgPool2d",
             _adaptive_shape("AdaptiveAvgPool2d"),
             AdaptivePoolParams,
-            **unary,
             positional=("output_size",),
             positive=("output_size",),
             summary="average pool to a fixed spatial size",
@@ -435,72 +474,131 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             "AdaptiveMaxPool2d",
             _adaptive_shape("AdaptiveMaxPool2d"),
             AdaptivePoolParams,
-            **unary,
             positional=("output_size",),
             positive=("output_size",),
             summary="max pool to a fixed spatial size",
             example="AdaptiveMaxPool2d(output_size=1)",
         ),
-        OperatorSpec("ReLU", _identity, NoParams, **unary, summary="activation"),
-        OperatorSpec("GELU", _identity, NoParams, **unary, summary="activation"),
-        OperatorSpec("Sigmoid", _identity, NoParams, **unary, summary="activation"),
+        OperatorSpec("ReLU", _identity, NoParams, summary="activation"),
+        OperatorSpec("GELU", _identity, NoParams, summary="activation"),
+        OperatorSpec("Sigmoid", _identity, NoParams, summary="activation"),
         OperatorSpec(
-            "BN", _bn_shape, NoParams, _bn_cost, **unary, aliases=("BatchNorm2d",),
+            "BN",
+            _bn_shape,
+            NoParams,
+            _bn_cost,
+            aliases=("BatchNorm2d",),
             summary="batch normalisation over axis 1 (channels)",
         ),
         OperatorSpec(
-            "LN", _ln_shape, NoParams, _ln_cost, **unary, aliases=("LayerNorm",),
+            "LN",
+            _ln_shape,
+            NoParams,
+            _ln_cost,
+            aliases=("LayerNorm",),
             summary="layer normalisation over the last axis (channels must be last)",
         ),
         OperatorSpec(
-            "Add", _elementwise("Add"), NoParams, min_inputs=2, max_inputs=None, commutative=True,
+            "Add",
+            _elementwise("Add"),
+            NoParams,
+            min_inputs=2,
+            max_inputs=None,
+            commutative=True,
             summary="element-wise sum of 2+ inputs (broadcasting)",
         ),
         OperatorSpec(
-            "Mul", _elementwise("Mul"), NoParams, min_inputs=2, max_inputs=None, commutative=True,
+            "Mul",
+            _elementwise("Mul"),
+            NoParams,
+            min_inputs=2,
+            max_inputs=None,
+            commutative=True,
             summary="element-wise product of 2+ inputs (broadcasting), e.g. attention gating",
         ),
         OperatorSpec(
-            "multiply", _matmul_shape, NoParams, _matmul_cost, min_inputs=2, max_inputs=2,
+            "multiply",
+            _matmul_shape,
+            NoParams,
+            _matmul_cost,
+            min_inputs=2,
+            max_inputs=2,
             summary="matrix product first @ second (input order = edge order)",
         ),
         OperatorSpec(
-            "concat", _concat_shape, ConcatParams, min_inputs=1, max_inputs=None,
+            "concat",
+            _concat_shape,
+            ConcatParams,
+            min_inputs=1,
+            max_inputs=None,
             positional=("dim",),
             summary="concatenate inputs along an axis, in edge order",
             example="concat(dim=1)",
         ),
         OperatorSpec(
-            "mean", _reduce_shape("mean"), ReduceParams, **unary, positional=("dim", "keepdim"),
-            summary="mean over axes", example="mean(dim=1,keepdim=True)",
+            "mean",
+            _reduce_shape("mean"),
+            ReduceParams,
+            positional=("dim", "keepdim"),
+            summary="mean over axes",
+            example="mean(dim=1,keepdim=True)",
         ),
         OperatorSpec(
-            "max", _reduce_shape("max"), ReduceParams, **unary, positional=("dim", "keepdim"),
-            summary="maximum over axes", example="max(dim=1,keepdim=True)",
+            "max",
+            _reduce_shape("max"),
+            ReduceParams,
+            positional=("dim", "keepdim"),
+            summary="maximum over axes",
+            example="max(dim=1,keepdim=True)",
         ),
         OperatorSpec(
-            "sum", _reduce_shape("sum"), ReduceParams, **unary, positional=("dim", "keepdim"),
-            summary="sum over axes", example="sum(dim=(2,3),keepdim=True)",
+            "sum",
+            _reduce_shape("sum"),
+            ReduceParams,
+            positional=("dim", "keepdim"),
+            summary="sum over axes",
+            example="sum(dim=(2,3),keepdim=True)",
         ),
         OperatorSpec(
-            "softmax", _softmax_shape, SoftmaxParams, **unary, positional=("dim",),
-            summary="softmax along an axis", example="softmax(dim=-1)",
+            "softmax",
+            _softmax_shape,
+            SoftmaxParams,
+            positional=("dim",),
+            summary="softmax along an axis",
+            example="softmax(dim=-1)",
         ),
         OperatorSpec(
-            "permute", _permute_shape, DimsParams, **unary, varargs="dims", layer=False,
-            summary="reorder axes", example="permute(0,2,3,1)",
+            "permute",
+            _permute_shape,
+            DimsParams,
+            varargs="dims",
+            layer=False,
+            summary="reorder axes",
+            example="permute(0,2,3,1)",
         ),
         OperatorSpec(
-            "repeat", _repeat_shape, DimsParams, **unary, varargs="dims", layer=False,
-            summary="tile along axes (counts may use B, C, H, W)", example="repeat(1,1,H,W)",
+            "repeat",
+            _repeat_shape,
+            DimsParams,
+            varargs="dims",
+            layer=False,
+            summary="tile along axes (counts may use B, C, H, W)",
+            example="repeat(1,1,H,W)",
         ),
         OperatorSpec(
-            "reshape", _reshape_shape, DimsParams, **unary, varargs="dims", layer=False,
+            "reshape",
+            _reshape_shape,
+            DimsParams,
+            varargs="dims",
+            layer=False,
             summary="reshape (sizes may use B, C, H, W; one -1 allowed)",
             example="reshape(B,C,H*W)",
         ),
         OperatorSpec(
-            "DropPath", _identity, DropPathParams, **unary, positional=("drop_prob",),
+            "DropPath",
+            _identity,
+            DropPathParams,
+            positional=("drop_prob",),
             summary="stochastic depth on the branch (identity at inference)",
             example="DropPath(drop_prob=0.1)",
         ),

@@ -15,9 +15,10 @@ graph relabelled by that labelling is serialised and digested with SHA-256.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from nader.errors import VerifyError
 from nader.ir.expr import Expr, normalize
 from nader.ir.graph import Block
 from nader.ir.ops import BoundParams, OperatorRegistry
@@ -39,11 +40,18 @@ def _format_value(value: object) -> str:
 
 
 def node_label(op: str, bound: BoundParams | None) -> str:
-    """``Conv2d(bias=True,dilation=1,groups=1,kernel_size=3,out_channels=C,stride=1)``."""
+    """``Conv2d(bias=True,dilation=1,groups=1,kernel_size=3,out_channels=C,stride=1)``.
+
+    Computed once per bound parameter set (they are shared by every node written alike).
+    """
     if bound is None or not (bound.sizes or bound.others):
         return op
-    items = ",".join(f"{k}={_format_value(v)}" for k, v in bound.normalized_items())
-    return f"{op}({items})"
+    key = "label:" + op
+    label = bound.derived.get(key)
+    if label is None:
+        items = ",".join(f"{k}={_format_value(v)}" for k, v in bound.normalized_items())
+        label = bound.derived[key] = f"{op}({items})"
+    return label  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -53,20 +61,24 @@ class LabelledGraph:
     labels: tuple[str, ...]
     inputs: tuple[tuple[int, ...], ...]
     commutative: tuple[bool, ...]
+    #: every node's inputs come before it (true when built from a verified structure)
+    topological: bool = False
 
     @classmethod
     def from_structure(cls, structure: Structure) -> tuple[LabelledGraph, tuple[int, ...]]:
         ids = structure.order
         index = {node_id: i for i, node_id in enumerate(ids)}
+        specs, params, inputs_of = structure.specs, structure.params, structure.inputs
         labels = []
         inputs = []
         commutative = []
         for node_id in ids:
-            spec = structure.specs[node_id]
-            labels.append(node_label(spec.name, structure.params.get(node_id)))
-            inputs.append(tuple(index[s] for s in structure.inputs[node_id]))
+            spec = specs[node_id]
+            labels.append(node_label(spec.name, params.get(node_id)))
+            inputs.append(tuple([index[s] for s in inputs_of[node_id]]))
             commutative.append(spec.commutative)
-        return cls(tuple(labels), tuple(inputs), tuple(commutative)), ids
+        graph = cls(tuple(labels), tuple(inputs), tuple(commutative), topological=True)
+        return graph, ids
 
 
 def _rank(keys: Sequence[object]) -> list[int]:
@@ -74,6 +86,28 @@ def _rank(keys: Sequence[object]) -> list[int]:
     distinct = sorted(set(keys))  # type: ignore[type-var]
     table = {key: i for i, key in enumerate(distinct)}
     return [table[key] for key in keys]
+
+
+def _ids_by_level(
+    levels: list[list[int]], key_of: Callable[[int, list[int]], object], n: int
+) -> list[int]:
+    """Canonical ids, assigned level by level: a node's id is the rank of its key among its
+    level's distinct keys, offset by the ids lower levels used. ``key_of(v, ids)`` may read the
+    ids of lower levels only, so ids depend on content, never on node numbers."""
+    ids = [0] * n
+    used = 0
+    for level in levels:
+        if len(level) == 1:  # alone on its level: rank 0, whatever its key
+            ids[level[0]] = used
+            used += 1
+            continue
+        keys = {v: key_of(v, ids) for v in level}
+        distinct = sorted(set(keys.values()))  # type: ignore[type-var]
+        table = {key: used + rank for rank, key in enumerate(distinct)}
+        used += len(distinct)
+        for v in level:
+            ids[v] = table[keys[v]]
+    return ids
 
 
 class _Canonizer:
@@ -89,24 +123,49 @@ class _Canonizer:
         self.label_rank = _rank(graph.labels)
 
     def initial_colors(self) -> list[int]:
-        graph = self.graph
-        n = self.n
-        # Up/down Merkle seeds; ints hash deterministically, so these are numbering-independent.
-        order = _topological(graph.inputs)
-        up = [0] * n
+        """Seeds for refinement: what each node computes (its unfolding from the inputs) and
+        how its result is used (its unfolding towards the sinks), as canonical ids.
+
+        Both are assigned level by level (longest path from the inputs, resp. to the sinks), so
+        they come from content only — no hashing, no node numbers — and the digest is the same
+        on every platform and Python implementation.
+        """
+        inputs, commutative = self.graph.inputs, self.graph.commutative
+        label_rank, consumers, n = self.label_rank, self.consumers, self.n
+        order = list(range(n)) if self.graph.topological else _topological(inputs)
+        depth = [0] * n
         for v in order:
-            ins = tuple(up[u] for u in graph.inputs[v])
-            up[v] = hash((self.label_rank[v], tuple(sorted(ins)) if graph.commutative[v] else ins))
-        down = [0] * n
+            for u in inputs[v]:
+                if depth[u] >= depth[v]:
+                    depth[v] = depth[u] + 1
+        height = [0] * n
         for v in reversed(order):
-            outs = tuple(sorted((down[w], pos) for w, pos in self.consumers[v]))
-            down[v] = hash((self.label_rank[v], outs))
-        return _rank(list(zip(self.label_rank, up, down)))
+            for w, _ in consumers[v]:
+                if height[w] >= height[v]:
+                    height[v] = height[w] + 1
+        by_depth: list[list[int]] = [[] for _ in range(max(depth, default=0) + 1)]
+        by_height: list[list[int]] = [[] for _ in range(max(height, default=0) + 1)]
+        for v in range(n):
+            by_depth[depth[v]].append(v)
+            by_height[height[v]].append(v)
+
+        def up_key(v: int, ids: list[int]) -> object:
+            ins = [ids[u] for u in inputs[v]]
+            if commutative[v]:
+                ins.sort()
+            return (label_rank[v], tuple(ins))
+
+        def down_key(v: int, ids: list[int]) -> object:
+            return (label_rank[v], tuple(sorted((ids[w], pos) for w, pos in consumers[v])))
+
+        up = _ids_by_level(by_depth, up_key, n)
+        down = _ids_by_level(by_height, down_key, n)
+        return _rank(list(zip(up, down, strict=True)))
 
     def refine(self, colors: list[int]) -> list[int]:
         graph = self.graph
         count = len(set(colors))
-        while True:
+        while count < self.n:  # a discrete colouring is already stable
             keys = []
             for v in range(self.n):
                 ins = [colors[u] for u in graph.inputs[v]]
@@ -119,20 +178,25 @@ class _Canonizer:
             if new_count == count:
                 return colors
             count = new_count
+        return colors
 
-    def encode(self, colors: list[int]) -> tuple[tuple[str, tuple[int, ...]], ...]:
-        graph = self.graph
-        rows: list[tuple[int, tuple[str, tuple[int, ...]]]] = []
+    def encode(self, colors: list[int]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """The graph relabelled by a discrete colouring: row ``c`` is the node coloured ``c``,
+        as (label rank, its inputs' colours). Label ranks stand for the sorted distinct labels,
+        which :func:`canonical_labelling` returns beside the rows."""
+        graph, label_rank = self.graph, self.label_rank
+        rows: list[tuple[int, tuple[int, ...]]] = [(0, ())] * self.n
         for v in range(self.n):
             ins = [colors[u] for u in graph.inputs[v]]
             if graph.commutative[v]:
                 ins.sort()
-            rows.append((colors[v], (graph.labels[v], tuple(ins))))
-        rows.sort()
-        return tuple(row for _, row in rows)
+            rows[colors[v]] = (label_rank[v], tuple(ins))
+        return tuple(rows)
 
     @staticmethod
     def _target_cell(colors: list[int]) -> list[int] | None:
+        if len(set(colors)) == len(colors):
+            return None  # discrete: a leaf
         members: dict[int, list[int]] = {}
         for v, c in enumerate(colors):
             members.setdefault(c, []).append(v)
@@ -198,10 +262,11 @@ def _topological(inputs: Sequence[Sequence[int]]) -> list[int]:
 
 
 def canonical_labelling(graph: LabelledGraph) -> tuple[list[int], tuple]:  # type: ignore[type-arg]
-    """A rank per node that is the same for isomorphic graphs, and the canonical encoding."""
+    """A rank per node that is the same for isomorphic graphs, and the canonical encoding:
+    the sorted distinct labels and, per rank, (label index, input ranks)."""
     canonizer = _Canonizer(graph)
-    encoding, colors, _ = canonizer.search(canonizer.initial_colors())
-    return colors, encoding
+    rows, colors, _ = canonizer.search(canonizer.initial_colors())
+    return colors, (tuple(sorted(set(graph.labels))), rows)
 
 
 def digest_encoding(encoding: tuple) -> str:  # type: ignore[type-arg]
@@ -217,18 +282,22 @@ def canonical_hash_of_structure(structure: Structure) -> str:
     return canonical_hash_of_graph(graph)
 
 
-def canonical_hash(block: Block, registry: OperatorRegistry) -> str:
-    """Digest of ``block`` that is equal exactly for isomorphic blocks.
+def graph_structure(block: Block, registry: OperatorRegistry) -> Structure:
+    """The block's structure as a graph, independent of the role it is used in.
 
-    Raises :class:`~nader.errors.VerifyError` if the block's structure is broken (undefined
-    operators, bad parameters, cycles): such a block has no well-defined graph to hash.
+    Raises :class:`~nader.errors.VerifyError` if the structure is broken (undefined operators,
+    bad parameters, cycles, bad wiring): such a block has no well-defined graph.
     """
-    from nader.errors import VerifyError
-
-    structure = analyze_structure(block, registry, block.role(), Limits())
+    structure = analyze_structure(block, registry, None, Limits())
     if structure.errors or not structure.acyclic:
         raise VerifyError(structure.errors)
-    return canonical_hash_of_structure(structure)
+    return structure
+
+
+def canonical_hash(block: Block, registry: OperatorRegistry) -> str:
+    """Digest of ``block`` that is equal exactly for isomorphic blocks (whatever their names,
+    ids, line order or roles); raises :class:`~nader.errors.VerifyError` for a broken block."""
+    return canonical_hash_of_structure(graph_structure(block, registry))
 
 
 class DedupIndex:
@@ -260,6 +329,7 @@ __all__ = [
     "canonical_hash",
     "canonical_hash_of_graph",
     "canonical_labelling",
+    "graph_structure",
     "node_label",
     "Expr",
 ]

@@ -45,6 +45,9 @@ class FileReport:
                     "hash": None,
                     "params": None,
                     "flops": None,
+                    "dim": None,
+                    "stem_scale": None,
+                    "notes": [],
                 }
             )
         return {"file": self.file, "blocks": blocks}

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Union
 
 from nader.ir.expr import Expr
 
 #: A parameter value: a size expression, a float, a bool, or a tuple of expressions.
-Value = Union[Expr, float, bool, tuple[Expr, ...]]
+Value = Expr | float | bool | tuple[Expr, ...]
 
 
 class Role(str, Enum):

@@ -14,14 +14,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from types import MappingProxyType
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from nader.errors import PluginError
-from nader.ir.expr import Const, Expr, Sym
+from nader.errors import ExpressionError, PluginError
+from nader.ir.expr import BinOp, Const, Neg, Sym, check_size, evaluate, symbols_of
 from nader.ir.graph import Node, Value
 from nader.ir.shapes import ShapeProblem, TensorShape
+
+#: ``OperatorSpec.source`` of the operators nader itself defines.
+BUILTIN_SOURCE = "nader"
+#: Symbols whose value depends on the input image size.
+_IMAGE_SYMBOLS = frozenset({"H", "W"})
+_EXPR_TYPES = (Const, Sym, BinOp, Neg)
 
 
 def _as_expr(value: Any) -> Any:
@@ -31,7 +38,7 @@ def _as_expr(value: Any) -> Any:
         return Const(value)
     if isinstance(value, float):
         raise ValueError(f"expected an integer size, got {value!r}")
-    if isinstance(value, (Const, Sym)) or type(value).__name__ in ("BinOp", "Neg"):
+    if isinstance(value, _EXPR_TYPES):
         return value
     if isinstance(value, tuple):
         raise ValueError("expected a single size, got a tuple")
@@ -133,7 +140,7 @@ class OperatorSpec:
     summary: str = ""
     example: str = ""
     aliases: tuple[str, ...] = ()
-    source: str = "nader"
+    source: str = BUILTIN_SOURCE
 
     def arity_text(self) -> str:
         if self.max_inputs == self.min_inputs:
@@ -152,16 +159,126 @@ class ParamProblem(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
+#: ``Probe.key()``: the probe's sizes as a hashable tuple, memo key of evaluated parameters.
+EnvKey = tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class BoundParams:
-    """A node's validated parameters: the pydantic model plus the sizes still symbolic."""
+    """A node's validated parameters: the pydantic model plus the sizes still symbolic.
+
+    Everything that does not depend on the probe — which symbols each size mentions, which
+    sizes depend on the image size — is computed once when the parameters are bound, and the
+    evaluated values are memoized per probe (parameters are immutable and nodes repeat a lot
+    across the architectures of a session, so the verifier mostly looks values up).
+    """
 
     model: OpParams
     sizes: tuple[tuple[str, Any], ...]  # (field, Expr | tuple[Expr, ...]) for evaluation
     others: tuple[tuple[str, Any], ...]  # non-size fields (bools, floats)
+    #: per size field, the symbols each of its items mentions
+    field_symbols: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = ()
+    #: every symbol any size mentions
+    symbols: frozenset[str] = frozenset()
+    #: per size field, whether each item depends on H or W (passed to rules as ``_spatial``)
+    spatial: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)
+    _memo: dict[EnvKey, Any] = field(default_factory=dict, repr=False)
+    #: probe-independent facts other passes derive once (e.g. the canonical node label)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _applied: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def apply(
+        self, spec: OperatorSpec, env: Mapping[str, int], key: EnvKey, inputs: list[TensorShape]
+    ) -> Applied:
+        """Run ``spec``'s shape and cost rules on ``inputs`` with these parameters at ``env``.
+
+        Rules are pure (the operator contract), so results — and the problems rules report —
+        are memoized per probe and input shapes: a node written like one already checked with
+        the same input shapes costs a dictionary lookup. Exceptions other than
+        :class:`ShapeProblem` and :class:`ExpressionError` propagate and are not memoized.
+        """
+        memo_key = (key, *inputs)
+        found = self._applied.get(memo_key)
+        if found is None:
+            try:
+                evaluated = self.evaluate(spec, env, key)
+                out = spec.shape_rule(inputs, evaluated.values)
+                cost = spec.cost_rule(inputs, out, evaluated.values)
+                found = Applied(out, cost, evaluated.largest)
+            except ExpressionError as err:
+                found = ("expression", "expression-error", str(err))
+            except ShapeProblem as problem:
+                found = ("shape", problem.code, problem.message)
+            if len(self._applied) >= _MEMO_LIMIT:
+                self._applied.clear()
+            self._applied[memo_key] = found
+        if isinstance(found, Applied):
+            return found
+        kind, code, message = found
+        if kind == "expression":
+            raise ExpressionError(message)
+        raise ShapeProblem(code, message)
 
     def normalized_items(self) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.sizes + self.others))
+
+    def evaluate(self, spec: OperatorSpec, env: Mapping[str, int], key: EnvKey) -> Evaluated:
+        """Field values with every size evaluated in ``env`` and checked against
+        ``spec.positive``; ``key`` identifies ``env``. Raises :class:`ExpressionError` or
+        :class:`ShapeProblem` (memoized like the values)."""
+        memo_key = key if self.symbols else ()
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._evaluate(spec, env)
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[memo_key] = found
+        if isinstance(found, Evaluated):
+            return found
+        kind, code, message = found
+        if kind == "expression":
+            raise ExpressionError(message)
+        raise ShapeProblem(code, message)
+
+    def _evaluate(self, spec: OperatorSpec, env: Mapping[str, int]) -> Any:
+        values: dict[str, Any] = dict(self.others)
+        largest = 0
+        try:
+            for name, value in self.sizes:
+                if isinstance(value, tuple):
+                    items = tuple(evaluate(item, env) for item in value)
+                    values[name] = items
+                    largest = max(largest, *(abs(item) for item in items)) if items else largest
+                else:
+                    values[name] = result = evaluate(value, env)
+                    largest = max(largest, abs(result))
+            check_positive(spec, values)
+        except ExpressionError as err:
+            return ("expression", "expression-error", str(err))
+        except ShapeProblem as problem:
+            return ("shape", problem.code, problem.message)
+        values["_spatial"] = self.spatial
+        return Evaluated(MappingProxyType(values), largest)
+
+
+class Applied(NamedTuple):
+    """A node's result at one probe: output shape, cost, and the largest absolute size among
+    its parameters (which the verifier bounds)."""
+
+    output: TensorShape
+    cost: Cost
+    largest: int
+
+
+class Evaluated(NamedTuple):
+    """A node's parameters at one probe: read-only values (sizes as ints) and the largest
+    absolute size, which the verifier bounds before a rule allocates anything."""
+
+    values: Mapping[str, Any]
+    largest: int
+
+
+_MEMO_LIMIT = 64
 
 
 def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, str]:
@@ -180,23 +297,32 @@ def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, s
             f"{spec.name} has no parameter {location!r}; it takes {fields}",
         )
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not location:  # a check across the whole parameter model
+        return ("invalid-parameter", f"{spec.name}: {message}")
     return ("invalid-parameter", f"{spec.name} parameter {location!r}: {message}")
 
 
 @functools.lru_cache(maxsize=8192)
-def _bind_cached(spec: OperatorSpec, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]) -> BoundParams:
+def _bind_cached(
+    spec: OperatorSpec, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]
+) -> BoundParams:
     values: dict[str, Any] = {}
     if spec.varargs is not None:
         if args:
             values[spec.varargs] = tuple(args)
     else:
         if len(args) > len(spec.positional):
+            if not spec.params.model_fields:
+                raise ParamProblem(
+                    "unknown-parameter", f"{spec.name} takes no parameters; write {spec.name}"
+                )
             raise ParamProblem(
                 "invalid-parameter",
                 f"{spec.name} takes at most {len(spec.positional)} positional arguments "
-                f"({', '.join(spec.positional) or 'none'}); write key=value",
+                f"({', '.join(spec.positional) or 'none'}); write key=value, e.g. "
+                f"{spec.example or spec.name}",
             )
-        values.update(zip(spec.positional, args))
+        values.update(zip(spec.positional, args, strict=False))
     for key, value in kwargs:
         if key in values:
             raise ParamProblem("invalid-parameter", f"{spec.name}: parameter {key!r} given twice")
@@ -207,25 +333,71 @@ def _bind_cached(spec: OperatorSpec, args: tuple[Value, ...], kwargs: tuple[tupl
         raise ParamProblem(*_describe_pydantic(err, spec)) from None
     sizes: list[tuple[str, Any]] = []
     others: list[tuple[str, Any]] = []
+    field_symbols: list[tuple[str, tuple[frozenset[str], ...]]] = []
+    spatial: dict[str, tuple[bool, ...]] = {}
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, tuple) or _is_expr(value):
+        if isinstance(value, (tuple, *_EXPR_TYPES)):
             sizes.append((name, value))
+            items = value if isinstance(value, tuple) else (value,)
+            used = tuple(symbols_of(item) for item in items)
+            field_symbols.append((name, used))
+            spatial[name] = tuple(bool(symbols & _IMAGE_SYMBOLS) for symbols in used)
         else:
             others.append((name, value))
-    return BoundParams(model, tuple(sizes), tuple(others))
-
-
-def _is_expr(value: Any) -> bool:
-    return type(value).__name__ in ("Const", "Sym", "BinOp", "Neg")
+    every = frozenset().union(*(s for _, used in field_symbols for s in used))
+    return BoundParams(model, tuple(sizes), tuple(others), tuple(field_symbols), every, spatial)
 
 
 def bind_params(spec: OperatorSpec, node: Node) -> BoundParams:
-    """Validate a node's arguments against its operator (cached: nodes repeat a lot)."""
+    """Validate a node's arguments against its operator (cached: nodes repeat a lot).
+
+    The parser gives nodes written alike the very same argument tuples, so the first cache is
+    keyed by identity (no hashing of expression trees); the second by value. Expressions are
+    size-checked before they are hashed (the parser already does this; it guards nodes built
+    in code), so hashing and evaluating them never recurse deeply.
+    """
+    key = (id(spec), id(node.args), id(node.kwargs))
+    hit = _BY_IDENTITY.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is node.args and hit[2] is node.kwargs:
+        result = hit[3]
+    else:
+        result = _bind_by_value(spec, node)
+        if len(_BY_IDENTITY) >= _IDENTITY_LIMIT:
+            _BY_IDENTITY.clear()
+        _BY_IDENTITY[key] = (spec, node.args, node.kwargs, result)
+    if isinstance(result, ParamProblem):
+        raise ParamProblem(result.code, result.message)
+    return result
+
+
+def _bind_by_value(spec: OperatorSpec, node: Node) -> BoundParams | ParamProblem:
+    for value in node.args:
+        _check_value_size(spec, value)
+    for _, value in node.kwargs:
+        _check_value_size(spec, value)
     try:
         return _bind_cached(spec, node.args, node.kwargs)
+    except ParamProblem as problem:
+        return problem
     except TypeError:  # unhashable value; cannot happen with parser output
-        return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
+        try:
+            return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
+        except ParamProblem as problem:
+            return problem
+
+
+def _check_value_size(spec: OperatorSpec, value: Value) -> None:
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, (BinOp, Neg)):
+            try:
+                check_size(item)
+            except ExpressionError as err:
+                raise ParamProblem("expression-too-large", f"{spec.name}: {err}") from None
+
+
+_BY_IDENTITY: dict[tuple[int, int, int], tuple[Any, ...]] = {}
+_IDENTITY_LIMIT = 8192
 
 
 @dataclass
@@ -235,10 +407,12 @@ class OperatorRegistry:
     _specs: dict[str, OperatorSpec] = field(default_factory=dict)
     _folded: dict[str, str] = field(default_factory=dict)
 
-    def register(self, spec: OperatorSpec, *, plugin: str = "nader") -> None:
+    def register(self, spec: OperatorSpec, *, plugin: str = BUILTIN_SOURCE) -> None:
         """Add ``spec``; a name already taken (ignoring case) is an error naming both plugins."""
         if not isinstance(spec, OperatorSpec):
-            raise PluginError(f"plugin {plugin!r} registered {spec!r}, which is not an OperatorSpec")
+            raise PluginError(
+                f"plugin {plugin!r} registered {spec!r}, which is not an OperatorSpec"
+            )
         _validate_spec(spec, plugin)
         spec = _with_source(spec, plugin)
         for name in (spec.name, *spec.aliases):

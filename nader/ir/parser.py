@@ -12,13 +12,13 @@ from __future__ import annotations
 import functools
 import re
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from nader.errors import BlockSyntaxError
-from nader.ir.expr import MAX_DEPTH, BinOp, Const, Expr, Neg, Sym
+from nader.errors import BlockSyntaxError, ExpressionError
+from nader.ir.expr import MAX_DEPTH, BinOp, Const, Expr, Neg, Sym, check_size
 from nader.ir.graph import Block, Edge, Network, Node, Value
 
 MAX_TEXT_CHARS = 1_000_000
@@ -42,8 +42,8 @@ _TOKEN_WORDS = {
     "MINUS": "'-'",
     "STAR": "'*'",
     "SLASH": "'/'",
-    "__ANON_0": "'->'",
-    "__ANON_1": "'//'",
+    "_ARROW": "'->'",
+    "_FLOORDIV": "'//'",
     "$END": "end of text",
 }
 
@@ -108,10 +108,13 @@ class _ToIR(Transformer[Token, Any]):
     def call_args(self, *args: tuple[str | None, Value] | None) -> list[tuple[str | None, Value]]:
         return [arg for arg in args if arg is not None]
 
-    def node(self, ident: Token, op: Token, call: list[tuple[str | None, Value]] | None = None) -> Node:
+    def node(
+        self, ident: Token, op: Token, call: list[tuple[str | None, Value]] | None = None
+    ) -> Node:
         args: list[Value] = []
         kwargs: list[tuple[str, Value]] = []
         for key, value in call or ():
+            _check_value_size(value, op)
             if key is None:
                 args.append(_literal(value))
             else:
@@ -131,12 +134,32 @@ class _ToIR(Transformer[Token, Any]):
         return Edge(sources=numbers[:-1], target=numbers[-1], line=ids[0].line or 0)
 
     def block(self, header: Token, *statements: Node | Edge) -> Block:
+        if not str(header)[2:-2].strip():
+            raise BlockSyntaxError(
+                "the block name is empty; write ##Name##",
+                line=header.line or 0,
+                column=header.column or 0,
+            )
         nodes = tuple(s for s in statements if isinstance(s, Node))
         edges = tuple(s for s in statements if isinstance(s, Edge))
-        return Block(name=str(header)[2:-2].strip(), nodes=nodes, edges=edges, line=header.line or 0)
+        return Block(
+            name=str(header)[2:-2].strip(), nodes=nodes, edges=edges, line=header.line or 0
+        )
 
     def start(self, *blocks: Block) -> tuple[Block, ...]:
         return blocks
+
+
+def _check_value_size(value: Value, op: Token) -> None:
+    """Reject over-deep or over-large expressions before any pass recurses over them."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, (BinOp, Neg)):
+            try:
+                check_size(item)
+            except ExpressionError as err:
+                raise BlockSyntaxError(
+                    f"{op} argument: {err}", line=op.line or 0, column=op.column or 0
+                ) from None
 
 
 _BOOLEANS = {"True": True, "true": True, "False": False, "false": False}
@@ -161,10 +184,15 @@ def _parser() -> Lark:
     )
 
 
+def _run_grammar(text: str) -> tuple[Block, ...]:
+    """The LALR parse; the inline transformer makes its result the blocks themselves."""
+    return cast(tuple[Block, ...], _parser().parse(text))
+
+
 def _excerpt(text: str, line: int, column: int) -> str:
-    lines = text.splitlines() or [""]
+    lines = text.split("\n")
     if 1 <= line <= len(lines):
-        source = lines[line - 1][:200]
+        source = lines[line - 1].rstrip("\r")[:200]
         return f"{line:>4} | {source}\n     | {' ' * max(column - 1, 0)}^"
     return ""
 
@@ -181,7 +209,7 @@ def _precheck(text: str, source: str | None) -> None:
             column=1,
             source=source,
         )
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if len(line) > MAX_LINE_CHARS:
             raise BlockSyntaxError(
                 f"line is {len(line)} characters long; the limit is {MAX_LINE_CHARS}",
@@ -189,6 +217,8 @@ def _precheck(text: str, source: str | None) -> None:
                 column=MAX_LINE_CHARS,
                 source=source,
             )
+        if line.count("(") + line.count("[") <= MAX_DEPTH:
+            continue  # cannot nest deeper than the limit
         depth = 0
         for column, char in enumerate(line, start=1):
             if char in "([":
@@ -206,95 +236,132 @@ def _precheck(text: str, source: str | None) -> None:
 
 
 _HEADER_LINE = re.compile(r"##([^#\r\n]+)##")
-_NODE_LINE = re.compile(r"(\d{1,12}):([A-Za-z_][A-Za-z0-9_]*)")
-_CALL_LINE = re.compile(r"(\d{1,12}):([A-Za-z_][A-Za-z0-9_]*)(\(.*\))")
-_EDGE_LINE = re.compile(r"(\d{1,12}(?:,\d{1,12})*)->(\d{1,12})")
-_SPACE = re.compile(r"[\t \f]+")
-_INNER_SPACE = re.compile(r"[A-Za-z0-9_.][\t \f]+[A-Za-z0-9_.]")
+_EDGE_LINE = re.compile(r"(\d{1,12}(?:[\t \f]*,[\t \f]*\d{1,12})*)[\t \f]*->[\t \f]*(\d{1,12})")
+_NODE_LINE = re.compile(r"(\d{1,12})[\t \f]*:[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*(\(.*\))?")
+#: What the fast path leaves to the grammar: non-ASCII or control characters, a lone CR.
+_UNUSUAL_TEXT = re.compile(r"[^\x20-\x7e\t\n\r]|\r(?!\n|\Z)")
+
+#: A parsed content line: ("edge", sources, target) or ("node", id, op, args, kwargs, has_call).
+_LineIR = tuple[Any, ...]
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_content(content: str) -> _LineIR | None:
+    """One node or edge line (stripped, comment removed), cached by its text.
+
+    Architectures in a design session share most of their lines, so each distinct line is
+    matched (and its arguments run through the grammar) once. ``None`` when the line is not in
+    the simple form; the caller then falls back to the full grammar, which owns every error.
+    """
+    match = _EDGE_LINE.fullmatch(content)
+    if match is not None:
+        sources = tuple(int(part) for part in match.group(1).replace(",", " ").split())
+        return ("edge", sources, int(match.group(2)))
+    match = _NODE_LINE.fullmatch(content)
+    if match is None:
+        return None
+    call = match.group(3)
+    if call is None:
+        return ("node", int(match.group(1)), match.group(2), (), (), False)
+    arguments = _parse_call(call)
+    if arguments is None:
+        return None
+    return ("node", int(match.group(1)), match.group(2), *arguments, True)
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_call(call_text: str) -> Node | None:
-    """Arguments of one node line, parsed by the grammar and cached by their text.
-
-    Architectures in a design session share most of their lines, so the grammar runs once per
-    distinct argument list. ``None`` when the text is not a well-formed call (the caller then
-    falls back to the full parser, which reports the error precisely).
-    """
+def _parse_call(call: str) -> tuple[tuple[Value, ...], tuple[tuple[str, Value], ...]] | None:
+    """A node's ``(...)`` arguments through the grammar, cached by their text: nodes written
+    alike share one argument tuple, which later passes recognise by identity."""
     try:
-        blocks = _parser().parse(f"##x##\n0:x{call_text}\n")
+        blocks = _run_grammar(f"##x##\n0:x{call}\n")
     except (UnexpectedInput, BlockSyntaxError):
         return None
-    return blocks[0].nodes[0] if blocks and len(blocks[0].nodes) == 1 else None
+    node = blocks[0].nodes[0]
+    return node.args, node.kwargs
+
+
+#: Node and edge lines already built, by (raw line, line number): successive versions of an
+#: architecture repeat most lines at the same place, and the IR objects are immutable.
+_STATEMENTS: dict[tuple[str, int], Node | Edge] = {}
+_STATEMENT_LIMIT = 1 << 16
 
 
 def _fast_parse(text: str) -> tuple[Block, ...] | None:
     """Line-by-line parse of the common, well-formed case; ``None`` means "use the grammar".
 
     It accepts a subset of what the grammar accepts and builds the same IR (a property test
-    checks the two agree); anything unusual is left to the grammar, which also owns every error
+    checks the two agree on generated and mutated texts); anything unusual — non-ASCII or
+    control characters, malformed lines — is left to the grammar, which also owns every error
     message.
     """
+    if _UNUSUAL_TEXT.search(text) is not None:
+        return None
     blocks: list[Block] = []
     name: str | None = None
     header_line = 0
     nodes: list[Node] = []
     edges: list[Edge] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    statements = _STATEMENTS
+    for number, raw in enumerate(text.split("\n"), start=1):
+        known = statements.get((raw, number))
+        if known is not None and name is not None:
+            (edges if type(known) is Edge else nodes).append(known)  # type: ignore[arg-type]
+            continue
         line = raw.strip()
         if not line:
             continue
-        if line.startswith("##"):
-            header = _HEADER_LINE.match(line)
+        if line[0] == "#":
+            header = _HEADER_LINE.match(line) if line.startswith("##") else None
             if header is None:
-                return None
-            rest = line[header.end() :].strip()
-            if rest and not rest.startswith("#"):
+                continue  # a comment line
+            rest = line[header.end() :].lstrip()
+            if (rest and rest[0] != "#") or not header.group(1).strip():
                 return None
             if name is not None:
                 blocks.append(Block(name, tuple(nodes), tuple(edges), header_line, len(blocks)))
             name, header_line, nodes, edges = header.group(1).strip(), number, [], []
             continue
-        if "#" in line:
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
         if name is None:
             return None
         column = len(raw) - len(raw.lstrip()) + 1
-        if _INNER_SPACE.search(line):
-            return None  # spaces that separate tokens: the grammar decides
-        compact = _SPACE.sub("", line) if (" " in line or "\t" in line or "\f" in line) else line
-        match = _EDGE_LINE.fullmatch(compact)
-        if match is not None:
-            sources = tuple(int(part) for part in match.group(1).split(","))
-            edges.append(Edge(sources, int(match.group(2)), number))
-            continue
-        match = _NODE_LINE.fullmatch(compact)
-        if match is not None:
-            nodes.append(Node(int(match.group(1)), match.group(2), line=number, column=column))
-            continue
-        match = _CALL_LINE.fullmatch(line.replace(" ", "")) if "(" in line else None
-        if match is None:
-            return None
-        parsed = _parse_call(match.group(3))
+        if "#" in line:
+            line = line.split("#", 1)[0].rstrip()
+        parsed = _parse_content(line)
         if parsed is None:
             return None
-        nodes.append(
-            Node(
-                int(match.group(1)),
-                match.group(2),
-                parsed.args,
-                parsed.kwargs,
-                line=number,
-                column=column,
-                has_call=True,
-            )
-        )
+        statement: Node | Edge
+        if parsed[0] == "edge":
+            statement = Edge(parsed[1], parsed[2], number)
+            edges.append(statement)
+        else:
+            _, ident, op, args, kwargs, has_call = parsed
+            statement = Node(ident, op, args, kwargs, number, column, has_call)
+            nodes.append(statement)
+        if len(statements) >= _STATEMENT_LIMIT:
+            statements.clear()
+        statements[raw, number] = statement
     if name is None:
         return None
     blocks.append(Block(name, tuple(nodes), tuple(edges), header_line, len(blocks)))
     return tuple(blocks)
+
+
+def _grammar_parse(text: str, source: str | None) -> tuple[Block, ...]:
+    """The full LALR parse; every failure becomes :class:`BlockSyntaxError`."""
+    try:
+        blocks = _run_grammar(text + "\n")
+    except UnexpectedInput as err:
+        raise _syntax_error(err, text, source) from err
+    except BlockSyntaxError as err:
+        err.source = source
+        err.excerpt = err.excerpt or _excerpt(text, err.line, err.column)
+        err.block = err.block or _block_at(text, err.line)
+        raise
+    return tuple(
+        Block(block.name, block.nodes, block.edges, block.line, index)
+        for index, block in enumerate(blocks)
+    )
 
 
 def parse_network(text: str, source: str | None = None) -> Network:
@@ -305,24 +372,10 @@ def parse_network(text: str, source: str | None = None) -> Network:
     if not isinstance(text, str):
         raise TypeError("parse_network expects str")
     _precheck(text, source)
-    fast = _fast_parse(text)
-    if fast is not None:
-        return Network(blocks=fast, source=source, text=text)
-    try:
-        blocks = _parser().parse(text + "\n")
-    except UnexpectedInput as err:
-        raise _syntax_error(err, text, source) from err
-    except BlockSyntaxError as err:
-        err.source = source
-        err.excerpt = err.excerpt or _excerpt(text, err.line, err.column)
-        raise
-    except RecursionError as err:  # pragma: no cover - guarded by _precheck
-        raise BlockSyntaxError("expression nested too deeply", line=1, column=1, source=source) from err
-    numbered = tuple(
-        Block(block.name, block.nodes, block.edges, block.line, index)
-        for index, block in enumerate(blocks)
-    )
-    if not numbered:
+    blocks = _fast_parse(text)
+    if blocks is None:
+        blocks = _grammar_parse(text, source)
+    if not blocks:
         raise BlockSyntaxError(
             "no block found: a file starts with a ##Name## header line",
             line=1,
@@ -330,7 +383,7 @@ def parse_network(text: str, source: str | None = None) -> Network:
             expected=["##Name## header"],
             source=source,
         )
-    return Network(blocks=numbered, source=source, text=text)
+    return Network(blocks=blocks, source=source, text=text)
 
 
 def parse_block(text: str, source: str | None = None) -> Block:
@@ -358,10 +411,11 @@ def _syntax_error(err: UnexpectedInput, text: str, source: str | None) -> BlockS
         elif token.type == "_NL":
             message = "line ends too early"
         else:
-            message = f"unexpected {token!s:.40}"
+            message = f"unexpected {str(token.value)[:40]!r}"
         expected = _expected_words(err.expected)
     elif isinstance(err, UnexpectedCharacters):
-        char = text[err.pos_in_stream] if 0 <= err.pos_in_stream < len(text) else "?"
+        position = err.pos_in_stream
+        char = text[position] if position is not None and 0 <= position < len(text) else "?"
         message = f"unexpected character {char!r}"
         expected = _expected_words(err.allowed)
     elif isinstance(err, UnexpectedEOF):
@@ -369,7 +423,8 @@ def _syntax_error(err: UnexpectedInput, text: str, source: str | None) -> BlockS
         expected = _expected_words(set(err.expected))
     else:  # pragma: no cover - every UnexpectedInput subclass is handled above
         message = "cannot parse"
-    if line == 1 and not text.lstrip().startswith("##"):
+    block = _block_at(text, line)
+    if block is None:
         message += "; a block starts with a ##Name## header line"
     return BlockSyntaxError(
         message,
@@ -378,4 +433,15 @@ def _syntax_error(err: UnexpectedInput, text: str, source: str | None) -> BlockS
         excerpt=_excerpt(text, line, column),
         expected=expected,
         source=source,
+        block=block,
     )
+
+
+def _block_at(text: str, line: int) -> str | None:
+    """Name of the block whose header is the last one at or before ``line``."""
+    name = None
+    for raw in text.split("\n")[:line]:
+        header = _HEADER_LINE.match(raw.strip())
+        if header is not None and header.group(1).strip():
+            name = header.group(1).strip()
+    return name

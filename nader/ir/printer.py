@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import heapq
 
-from nader.errors import VerifyError
-from nader.ir.canonical import LabelledGraph, _format_value, canonical_labelling
+from nader.ir.canonical import LabelledGraph, _format_value, canonical_labelling, graph_structure
 from nader.ir.graph import Block, Network
 from nader.ir.ops import OperatorRegistry
-from nader.ir.structure import Limits, Structure, analyze_structure
+from nader.ir.structure import Structure
 
 
 def _args_text(structure: Structure, node_id: int) -> str:
@@ -56,9 +55,7 @@ def print_structure(structure: Structure, name: str | None = None) -> str:
     graph, ids = LabelledGraph.from_structure(structure)
     ranks, _ = canonical_labelling(graph)
     rank_of = {node_id: ranks[i] for i, node_id in enumerate(ids)}
-    first: list[int] = sorted(
-        structure.input_ids, key=lambda n: structure.specs[n].name
-    )
+    first: list[int] = sorted(structure.input_ids, key=lambda n: structure.specs[n].name)
     if structure.output_id is not None:
         first.append(structure.output_id)
     numbering = {node_id: i for i, node_id in enumerate(first)}
@@ -92,19 +89,23 @@ def print_structure(structure: Structure, name: str | None = None) -> str:
         for position, source in enumerate(sources):
             edges.append((numbering[target], position, numbering[source]))
     last = len(numbering)
-    output_number = numbering.get(structure.output_id, -1) if structure.output_id is not None else -1
+    output_number = (
+        numbering.get(structure.output_id, -1) if structure.output_id is not None else -1
+    )
     edges.sort(key=lambda e: (last if e[0] == output_number else e[0], e[1]))
     lines.extend(f"{source}->{target}" for target, _, source in edges)
     return "\n".join(lines) + "\n"
 
 
 def print_block(block: Block, registry: OperatorRegistry) -> str:
-    """Canonical text of a structurally valid block (raises VerifyError otherwise)."""
-    structure = analyze_structure(block, registry, block.role(), Limits())
-    if structure.errors or not structure.acyclic:
-        raise VerifyError(structure.errors)
-    return print_structure(structure)
+    """Canonical text of a structurally valid block (raises VerifyError otherwise).
+
+    The text keeps the block's name; a role that came from the block's position in its file is
+    kept only by :func:`print_network`, which prints every block in order.
+    """
+    return print_structure(graph_structure(block, registry))
 
 
 def print_network(network: Network, registry: OperatorRegistry) -> str:
+    """Canonical text of every block, in the file's order (so roles by position survive)."""
     return "".join(print_block(block, registry) for block in network.blocks)

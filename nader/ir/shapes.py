@@ -58,9 +58,7 @@ def image(shape: TensorShape, op: str) -> tuple[int, int, int, int]:
 def normalize_axis(axis: int, rank: int, op: str) -> int:
     if -rank <= axis < rank:
         return axis % rank
-    raise ShapeProblem(
-        "invalid-axis", f"{op}: axis {axis} is out of range for a {rank}-D tensor"
-    )
+    raise ShapeProblem("invalid-axis", f"{op}: axis {axis} is out of range for a {rank}-D tensor")
 
 
 def broadcast(shapes: list[TensorShape], op: str) -> TensorShape:
@@ -70,7 +68,7 @@ def broadcast(shapes: list[TensorShape], op: str) -> TensorShape:
     spatial = [False] * rank
     for shape in shapes:
         offset = rank - shape.rank
-        for index, (size, flag) in enumerate(zip(shape.dims, shape.spatial)):
+        for index, (size, flag) in enumerate(zip(shape.dims, shape.spatial, strict=True)):
             position = offset + index
             if dims[position] == 1:
                 dims[position], spatial[position] = size, flag

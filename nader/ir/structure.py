@@ -7,10 +7,11 @@ on top of it, once per probe.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from nader.errors import Diagnostic
-from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize, symbols_of
+from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize
 from nader.ir.graph import Block, Role
 from nader.ir.ops import BoundParams, OperatorRegistry, OperatorSpec, ParamProblem, bind_params
 
@@ -43,10 +44,17 @@ class Structure:
     #: nodes whose own definition is broken; shape inference skips them and their descendants
     broken: set[int] = field(default_factory=set)
     acyclic: bool = False
+    #: allow every known symbol whatever the role (graph-only analysis)
+    any_symbol: bool = False
 
-    def error(self, code: str, message: str, node: int | None = None, line: int | None = None) -> None:
+    def error(
+        self, code: str, message: str, node: int | None = None, line: int | None = None
+    ) -> None:
+        """Record a problem; without a node line, it points at the block's header line."""
         if line is None and node is not None:
             line = self.lines.get(node)
+        if line is None:
+            line = self.block.line
         self.errors.append(Diagnostic(code, message, self.block.name, node, line))
 
 
@@ -56,48 +64,71 @@ def _symbols_allowed(role: Role, two_input: bool) -> frozenset[str]:
     return SYMBOLS
 
 
-def _check_symbols(structure: Structure, node_id: int, spec: OperatorSpec, bound: BoundParams) -> bool:
-    allowed = _symbols_allowed(structure.role, structure.two_input)
+def _check_symbols(
+    structure: Structure,
+    node_id: int,
+    spec: OperatorSpec,
+    bound: BoundParams,
+    allowed: frozenset[str],
+) -> bool:
+    """Report sizes that use symbols the block does not have, or layer sizes that use B/H/W."""
     ok = True
-    for name, value in bound.sizes:
-        exprs = value if isinstance(value, tuple) else (value,)
-        for expr in exprs:
-            used = symbols_of(expr)
-            unknown = sorted(used - allowed)
-            if unknown:
-                ok = False
-                if unknown == ["dim"]:
-                    structure.error(
-                        "unknown-symbol",
-                        f"{spec.name} parameter {name!r} uses 'dim', which a cell does not have: a "
-                        "cell keeps its input's C channels, so write C (or C*2, C/4, ...)",
-                        node_id,
-                    )
-                else:
-                    structure.error(
-                        "unknown-symbol",
-                        f"{spec.name} parameter {name!r} uses unknown symbol(s) "
-                        f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
-                        "and + - * / // ( )",
-                        node_id,
-                    )
-            elif spec.layer and used & SPATIAL_SYMBOLS:
-                ok = False
+    for (name, value), (_, used_per_item) in zip(bound.sizes, bound.field_symbols, strict=True):
+        used = frozenset().union(*used_per_item)
+        unknown = sorted(used - allowed)
+        if unknown:
+            ok = False
+            if unknown == ["dim"]:
                 structure.error(
-                    "spatial-parameter",
-                    f"{spec.name} parameter {name!r} = {normalize(expr)} uses "
-                    f"{', '.join(sorted(used & SPATIAL_SYMBOLS))}; layer parameters may not depend on "
-                    "the batch or image size (only reshape/repeat/permute may)",
+                    "unknown-symbol",
+                    f"{spec.name} parameter {name!r} uses 'dim', which a cell does not have: a "
+                    "cell keeps its input's C channels, so write C (or C*2, C/4, ...)",
                     node_id,
                 )
+            else:
+                structure.error(
+                    "unknown-symbol",
+                    f"{spec.name} parameter {name!r} uses unknown symbol(s) "
+                    f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
+                    "and + - * / // ( )",
+                    node_id,
+                )
+        elif spec.layer and used & SPATIAL_SYMBOLS:
+            ok = False
+            structure.error(
+                "spatial-parameter",
+                f"{spec.name} parameter {name!r} = {_value_text(value)} uses "
+                f"{', '.join(sorted(used & SPATIAL_SYMBOLS))}; layer parameters may not depend on "
+                "the batch or image size (only reshape/repeat/permute may)",
+                node_id,
+            )
     return ok
 
 
+def _value_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ",".join(_value_text(item) for item in value) + ")"
+    return str(normalize(value))  # type: ignore[arg-type]
+
+
 def analyze_structure(
-    block: Block, registry: OperatorRegistry, role: Role, limits: Limits
+    block: Block,
+    registry: OperatorRegistry,
+    role: Role | None,
+    limits: Limits,
 ) -> Structure:
-    """Resolve operators and parameters, check wiring, and order the nodes topologically."""
-    structure = Structure(block=block, role=role, two_input=block.is_two_input)
+    """Resolve operators and parameters, check wiring, and order the nodes topologically.
+
+    ``role=None`` analyses the graph alone, for hashing and printing: the block's own role is
+    recorded, but every symbol is allowed (whether ``dim`` makes sense depends on the role the
+    block is used in, not on which graph it is).
+    """
+    structure = Structure(
+        block=block,
+        role=role or block.role(),
+        two_input=block.is_two_input,
+        any_symbol=role is None,
+    )
     if len(block.nodes) > limits.max_nodes:
         structure.error(
             "resource-limit", f"block has {len(block.nodes)} nodes; the limit is {limits.max_nodes}"
@@ -109,20 +140,30 @@ def analyze_structure(
 
     # -- nodes: ids, operators, parameters
     defined: dict[int, int] = {}
+    lines, specs, params, broken = (
+        structure.lines,
+        structure.specs,
+        structure.params,
+        structure.broken,
+    )
+    allowed = (
+        SYMBOLS if structure.any_symbol else _symbols_allowed(structure.role, structure.two_input)
+    )
+    lookup = registry.get
     for node in block.nodes:
-        if node.id in defined:
+        node_id = node.id
+        if node_id in defined:
             structure.error(
                 "duplicate-node",
-                f"node id {node.id} is defined twice (lines {defined[node.id]} and {node.line}); "
+                f"node id {node_id} is defined twice (lines {defined[node_id]} and {node.line}); "
                 "give every node its own id",
-                node.id,
+                node_id,
                 node.line,
             )
-            structure.broken.add(node.id)
+            broken.add(node_id)
             continue
-        defined[node.id] = node.line
-        structure.lines[node.id] = node.line
-        spec = registry.get(node.op)
+        defined[node_id] = lines[node_id] = node.line
+        spec = lookup(node.op)
         if spec is None:
             hint = registry.closest(node.op)
             structure.error(
@@ -130,26 +171,32 @@ def analyze_structure(
                 f"{node.op!r} is not an operator"
                 + (f" (did you mean {', '.join(hint)}?)" if hint else "")
                 + f"; available: {', '.join(registry.names())}",
-                node.id,
+                node_id,
             )
-            structure.broken.add(node.id)
+            broken.add(node_id)
             continue
-        structure.specs[node.id] = spec
+        specs[node_id] = spec
         try:
             bound = bind_params(spec, node)
         except ParamProblem as problem:
-            structure.error(problem.code, problem.message, node.id)
-            structure.broken.add(node.id)
+            structure.error(problem.code, problem.message, node_id)
+            broken.add(node_id)
             continue
-        structure.params[node.id] = bound
-        if not _check_symbols(structure, node.id, spec, bound):
-            structure.broken.add(node.id)
+        params[node_id] = bound
+        used = bound.symbols
+        suspicious = used and not (used <= allowed and not (spec.layer and used & SPATIAL_SYMBOLS))
+        if suspicious and not _check_symbols(structure, node_id, spec, bound, allowed):
+            broken.add(node_id)
 
     # -- inputs and outputs for the block's kind
     by_op: dict[str, list[int]] = {}
     for node_id, spec in structure.specs.items():
         by_op.setdefault(spec.name, []).append(node_id)
-    singles, firsts, seconds = by_op.get("input", []), by_op.get("input1", []), by_op.get("input2", [])
+    singles, firsts, seconds = (
+        by_op.get("input", []),
+        by_op.get("input1", []),
+        by_op.get("input2", []),
+    )
     if structure.two_input:
         if singles:
             structure.error(
@@ -167,7 +214,9 @@ def analyze_structure(
         if not singles:
             structure.error("missing-input", "the block has no input node; add a line N:input")
         for extra in singles[1:]:
-            structure.error("extra-input", "the block has several input nodes; keep exactly one", extra)
+            structure.error(
+                "extra-input", "the block has several input nodes; keep exactly one", extra
+            )
         structure.input_ids = tuple(singles[:1])
     outputs = by_op.get("output", [])
     if not outputs:
@@ -183,21 +232,23 @@ def analyze_structure(
     consumers: dict[int, list[int]] = {node_id: [] for node_id in defined}
     wiring_ok = True
     for edge in block.edges:
-        missing = [n for n in (*edge.sources, edge.target) if n not in defined]
-        if missing:
-            wiring_ok = False
-            names = ", ".join(str(n) for n in dict.fromkeys(missing))
-            structure.error(
-                "undefined-node",
-                f"edge {','.join(map(str, edge.sources))}->{edge.target} refers to undefined node(s) "
-                f"{names}; define them with N:Op lines or fix the edge",
-                None,
-                edge.line,
-            )
+        target = edge.target
+        if target in defined and all(source in defined for source in edge.sources):
+            target_inputs = inputs[target]
+            for source in edge.sources:
+                target_inputs.append(source)
+                consumers[source].append(target)
             continue
-        for source in edge.sources:
-            inputs[edge.target].append(source)
-            consumers[source].append(edge.target)
+        wiring_ok = False
+        missing = [n for n in (*edge.sources, target) if n not in defined]
+        names = ", ".join(str(n) for n in dict.fromkeys(missing))
+        structure.error(
+            "undefined-node",
+            f"edge {','.join(map(str, edge.sources))}->{target} refers to undefined node(s) "
+            f"{names}; define them with N:Op lines or fix the edge",
+            missing[0],
+            edge.line,
+        )
     for node_id, spec in structure.specs.items():
         count = len(inputs[node_id])
         if spec.name in ("input", "input1", "input2") and count:
@@ -235,57 +286,56 @@ def analyze_structure(
             )
     structure.inputs = {k: tuple(v) for k, v in inputs.items()}
 
-    # -- acyclicity (Kahn), then reachability both ways
-    indegree = {node_id: len(set(v)) for node_id, v in inputs.items()}
-    unique_consumers = {node_id: list(dict.fromkeys(v)) for node_id, v in consumers.items()}
-    ready = [node_id for node_id in defined if indegree[node_id] == 0]
-    order: list[int] = []
-    while ready:
-        current = ready.pop()
-        order.append(current)
-        for nxt in unique_consumers[current]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
+    # -- acyclicity and a deterministic topological order (ties broken by source position),
+    # then reachability both ways
+    order = _stable_topological(block, defined, inputs, consumers)
     if len(order) != len(defined):
-        cyclic = sorted(n for n in defined if indegree[n] > 0)
+        ordered = set(order)
+        unique_consumers = {node_id: list(dict.fromkeys(v)) for node_id, v in consumers.items()}
+        loop = _one_cycle({n for n in defined if n not in ordered}, inputs, unique_consumers)
         structure.error(
             "cycle",
-            f"the edges form a cycle through node(s) {', '.join(map(str, cyclic))}; a block must "
-            "be a directed acyclic graph from input to output",
-            cyclic[0] if cyclic else None,
+            f"the edges form a cycle through node(s) {', '.join(map(str, sorted(set(loop))))} "
+            f"({'->'.join(map(str, loop))}); a block must be a directed acyclic graph from input "
+            "to output",
+            min(loop),
         )
         return structure
     structure.acyclic = wiring_ok
-    # deterministic order: sort ready nodes by source position instead of pop order
-    position = {node.id: i for i, node in enumerate(block.nodes) if node.id in defined}
-    structure.order = _stable_topological(defined, inputs, unique_consumers, position)
+    structure.order = order
 
     reached = set(structure.input_ids)
-    for node_id in structure.order:
-        if node_id in reached:
-            continue
-        if inputs[node_id] and all(src in reached for src in inputs[node_id]):
-            reached.add(node_id)
-        elif inputs[node_id] and any(src in reached for src in inputs[node_id]):
-            reached.add(node_id)  # partially fed; arity/shape errors speak for it
+    for node_id in order:
+        # reached when any input is: a partially fed node's arity/shape errors speak for it
+        if node_id not in reached:
+            for source in inputs[node_id]:
+                if source in reached:
+                    reached.add(node_id)
+                    break
     feeds_output: set[int] = set()
     if structure.output_id is not None:
         stack = [structure.output_id]
         while stack:
             current = stack.pop()
-            if current in feeds_output:
-                continue
-            feeds_output.add(current)
-            stack.extend(inputs[current])
+            if current not in feeds_output:
+                feeds_output.add(current)
+                stack.extend(inputs[current])
+    if len(reached) == len(feeds_output) == len(order) and not structure.errors:
+        return structure  # every node is computed from the input and reaches the output
     for node_id in structure.order:
         spec = structure.specs.get(node_id)
         if spec is not None and spec.name in ("input", "input1", "input2"):
-            if node_id in structure.input_ids and node_id not in feeds_output and structure.output_id is not None:
+            if (
+                node_id in structure.input_ids
+                and node_id not in feeds_output
+                and structure.output_id is not None
+            ):
                 structure.error(
                     "unused-node", f"input node {node_id} does not reach the output", node_id
                 )
             continue
+        if spec is not None and spec.name == "output" and node_id != structure.output_id:
+            continue  # an extra output: reported as such already
         if not inputs[node_id] and not consumers[node_id]:
             structure.error(
                 "unused-node",
@@ -309,23 +359,61 @@ def analyze_structure(
     return structure
 
 
+def _one_cycle(
+    stuck: set[int], inputs: dict[int, list[int]], consumers: dict[int, list[int]]
+) -> list[int]:
+    """One concrete cycle among the nodes Kahn's algorithm could not order, e.g. ``[2, 3, 2]``.
+
+    ``stuck`` holds the cycles and everything downstream of them. Peeling off nodes without a
+    successor inside the set leaves only nodes that lie on or between cycles; from there every
+    walk along consumers revisits a node, and the walk from its first visit is a cycle.
+    """
+    core = set(stuck)
+    successors = {n: {m for m in consumers[n] if m in core} for n in core}
+    peel = [n for n in core if not successors[n]]
+    while peel:
+        node = peel.pop()
+        core.discard(node)
+        for source in set(inputs[node]):
+            if source in core and node in successors[source]:
+                successors[source].discard(node)
+                if not successors[source]:
+                    peel.append(source)
+    if not core:
+        return sorted(stuck)
+    path: list[int] = []
+    seen: dict[int, int] = {}
+    current = min(core)
+    while current not in seen:
+        seen[current] = len(path)
+        path.append(current)
+        current = min(successors[current])
+    return path[seen[current] :] + [current]
+
+
 def _stable_topological(
+    block: Block,
     defined: dict[int, int],
     inputs: dict[int, list[int]],
     consumers: dict[int, list[int]],
-    position: dict[int, int],
 ) -> tuple[int, ...]:
-    import heapq
-
-    indegree = {n: len(set(inputs[n])) for n in defined}
-    heap = [(position[n], n) for n in defined if indegree[n] == 0]
+    """Kahn's algorithm, always taking the ready node written first; shorter than ``defined``
+    when the edges have a cycle. Repeated edges count once per occurrence on both sides."""
+    written: list[int] = []  # position -> node id
+    position: dict[int, int] = {}
+    for node in block.nodes:
+        if node.id not in position:
+            position[node.id] = len(written)
+            written.append(node.id)
+    indegree = {n: len(inputs[n]) for n in defined}
+    heap = [position[n] for n in defined if not indegree[n]]
     heapq.heapify(heap)
     order: list[int] = []
     while heap:
-        _, current = heapq.heappop(heap)
+        current = written[heapq.heappop(heap)]
         order.append(current)
         for nxt in consumers[current]:
             indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                heapq.heappush(heap, (position[nxt], nxt))
+            if not indegree[nxt]:
+                heapq.heappush(heap, position[nxt])
     return tuple(order)

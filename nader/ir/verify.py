@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nader.errors import Diagnostic, ExpressionError
-from nader.ir.expr import SPATIAL_SYMBOLS, evaluate, symbols_of
+from nader.errors import ConfigError, Diagnostic, ExpressionError
+from nader.ir.expr import normalize
 from nader.ir.graph import Block, Role
-from nader.ir.ops import Cost, OperatorRegistry, check_positive
+from nader.ir.ops import BUILTIN_SOURCE, Cost, OperatorRegistry, OperatorSpec
 from nader.ir.shapes import ShapeProblem, TensorShape
 from nader.ir.structure import Limits, Structure, analyze_structure
+
+#: Largest size a probe may give any of B, C, H, W or dim.
+MAX_PROBE_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,31 @@ class Probe:
     width: int = 32
     dim: int = 64
 
+    def __post_init__(self) -> None:
+        for name, value in zip(
+            ("batch", "channels", "height", "width", "dim"), self.key(), strict=True
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 < value <= MAX_PROBE_SIZE
+            ):
+                raise ConfigError(
+                    f"probe {name} must be an integer from 1 to {MAX_PROBE_SIZE}, got {value!r}"
+                )
+
     def env(self) -> dict[str, int]:
-        return {"B": self.batch, "C": self.channels, "H": self.height, "W": self.width, "dim": self.dim}
+        return {
+            "B": self.batch,
+            "C": self.channels,
+            "H": self.height,
+            "W": self.width,
+            "dim": self.dim,
+        }
+
+    def key(self) -> tuple[int, int, int, int, int]:
+        """The sizes as a tuple: the memo key of parameters evaluated at this probe."""
+        return (self.batch, self.channels, self.height, self.width, self.dim)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -56,16 +82,18 @@ def default_probe(role: Role, two_input: bool, scale: int = 1) -> Probe:
 
 def alternate_probe(probe: Probe, role: Role, two_input: bool) -> Probe:
     """Other sizes: batch+1, H doubled, W × 1.5, channels doubled, and for downsample blocks a
-    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim``."""
+    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim`` (each size capped
+    at :data:`MAX_PROBE_SIZE`)."""
+    batch = probe.batch + 1
     height = probe.height * 2
     width = probe.width + max(probe.width // 2, 1)
-    if two_input:
-        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
-    if role is Role.STEM:
-        return Probe(probe.batch + 1, probe.channels, height, width, probe.dim * 2)
-    if role is Role.DOWNSAMPLE:
-        return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 6)
-    return Probe(probe.batch + 1, probe.channels * 2, height, width, probe.channels * 2)
+    channels, dim = probe.channels * 2, probe.channels * 2
+    if role is Role.STEM and not two_input:
+        channels, dim = probe.channels, probe.dim * 2
+    elif role is Role.DOWNSAMPLE and not two_input:
+        dim = probe.channels * 6
+    sizes = (min(size, MAX_PROBE_SIZE) for size in (batch, channels, height, width, dim))
+    return Probe(*sizes)
 
 
 @dataclass(frozen=True)
@@ -117,89 +145,158 @@ class BlockReport:
         return "\n".join(str(d) for d in self.errors)
 
 
-def _evaluate_sizes(structure: Structure, node_id: int, env: Mapping[str, int]) -> dict[str, Any]:
-    bound = structure.params[node_id]
-    values: dict[str, Any] = dict(bound.others)
-    spatial: dict[str, tuple[bool, ...]] = {}
-    for name, value in bound.sizes:
-        if isinstance(value, tuple):
-            values[name] = tuple(evaluate(e, env) for e in value)
-            spatial[name] = tuple(bool(symbols_of(e) & SPATIAL_SYMBOLS - {"B"}) for e in value)
-        else:
-            values[name] = evaluate(value, env)
-            spatial[name] = (bool(symbols_of(value) & SPATIAL_SYMBOLS - {"B"}),)
-    values["_spatial"] = spatial
-    return values
+def _check_output(out: TensorShape, spec: OperatorSpec, limits: Limits) -> None:
+    """Bounds on a node's result, checked before anything downstream (or a backend) uses it."""
+    dims = out.dims
+    if len(dims) > limits.max_rank:
+        raise ShapeProblem(
+            "resource-limit", f"{len(dims)}-D tensor exceeds the rank limit of {limits.max_rank}"
+        )
+    elements = 1
+    for size in dims:
+        if size <= 0:
+            raise ShapeProblem(
+                "non-positive-size",
+                f"{spec.name} produces shape {out}; every size must be a positive integer",
+            )
+        elements *= size
+    if elements > limits.max_tensor_elements:
+        raise ShapeProblem(
+            "resource-limit",
+            f"{spec.name} produces {out} = {elements:,} elements; the limit is "
+            f"{limits.max_tensor_elements:,}",
+        )
+    if spec.layer and len(dims) >= 2 and dims[1] > limits.max_channels:
+        raise ShapeProblem(
+            "resource-limit",
+            f"{spec.name} produces {dims[1]} channels; the limit is {limits.max_channels}",
+        )
 
 
 def infer_shapes(structure: Structure, probe: Probe, limits: Limits) -> ShapeResult:
-    """One generic topological pass: each node's shape from its inputs and its operator's rule."""
+    """One generic topological pass: each node's shape from its inputs and its operator's rule.
+
+    Rules run through :meth:`BoundParams.apply` (memoized per probe and input shapes); every
+    size parameter and every result is bounded before it is used.
+    """
     env = probe.env()
+    key = probe.key()
     shapes: dict[int, TensorShape] = {}
     errors: list[Diagnostic] = []
     node_costs: dict[int, Cost] = {}
-    total = Cost()
+    params = flops = macs = 0
     input_channels = probe.dim if structure.two_input else probe.channels
-    start = TensorShape((probe.batch, input_channels, probe.height, probe.width), (False, False, True, True))
+    start = TensorShape(
+        (probe.batch, input_channels, probe.height, probe.width), (False, False, True, True)
+    )
     block_name = structure.block.name
+    broken = structure.broken
+    specs = structure.specs
+    bound_params = structure.params
+    inputs = structure.inputs
+    lines = structure.lines
     for node_id in structure.order:
-        if node_id in structure.broken:
+        if node_id in broken:
             continue
-        spec = structure.specs.get(node_id)
+        spec = specs.get(node_id)
         if spec is None:
             continue
-        if spec.min_inputs == 0 and spec.max_inputs == 0:
+        if spec.max_inputs == 0:
             shapes[node_id] = start
             continue
-        sources = structure.inputs[node_id]
-        if not sources or any(src not in shapes for src in sources):
+        sources = inputs[node_id]
+        in_shapes = [shapes[src] for src in sources if src in shapes]
+        if not sources or len(in_shapes) != len(sources):
             continue  # an upstream problem was already reported
-        in_shapes = [shapes[src] for src in sources]
-        line = structure.lines.get(node_id)
         try:
-            values = _evaluate_sizes(structure, node_id, env)
-            check_positive(spec, values)
-            out = spec.shape_rule(in_shapes, values)
-            if out.rank > limits.max_rank:
-                raise ShapeProblem("resource-limit", f"{out.rank}-D tensor exceeds the rank limit of {limits.max_rank}")
-            if any(d <= 0 for d in out.dims):
-                raise ShapeProblem(
-                    "non-positive-size",
-                    f"{spec.name} produces shape {out}; every size must be a positive integer",
-                )
-            if out.numel() > limits.max_tensor_elements:
+            applied = bound_params[node_id].apply(spec, env, key, in_shapes)
+            if spec.layer and applied.largest > limits.max_channels:
                 raise ShapeProblem(
                     "resource-limit",
-                    f"{spec.name} produces {out} = {out.numel():,} elements; the limit is "
-                    f"{limits.max_tensor_elements:,}",
+                    f"{spec.name} has a size parameter of {applied.largest:,}; layer sizes are "
+                    f"limited to {limits.max_channels:,}",
                 )
-            if out.rank >= 2 and out.dims[1] > limits.max_channels and spec.layer:
-                raise ShapeProblem(
-                    "resource-limit",
-                    f"{spec.name} produces {out.dims[1]} channels; the limit is {limits.max_channels}",
-                )
-            cost = spec.cost_rule(in_shapes, out, values)
+            out, cost = applied.output, applied.cost
+            _check_output(out, spec, limits)
         except ShapeProblem as problem:
-            errors.append(Diagnostic(problem.code, problem.message, block_name, node_id, line))
+            errors.append(
+                Diagnostic(problem.code, problem.message, block_name, node_id, lines.get(node_id))
+            )
             continue
         except ExpressionError as problem:
-            errors.append(Diagnostic("expression-error", str(problem), block_name, node_id, line))
+            errors.append(
+                Diagnostic(
+                    "expression-error", str(problem), block_name, node_id, lines.get(node_id)
+                )
+            )
+            continue
+        except Exception as err:
+            if spec.source == BUILTIN_SOURCE:
+                raise  # a bug in nader itself: let it surface (the fuzz tests look for these)
+            errors.append(
+                Diagnostic(
+                    "operator-error",
+                    f"operator {spec.name} from plugin {spec.source!r} failed in its shape or "
+                    f"cost rule: {type(err).__name__}: {err}",
+                    block_name,
+                    node_id,
+                    lines.get(node_id),
+                )
+            )
             continue
         shapes[node_id] = out
         node_costs[node_id] = cost
-        total = total + cost
-        if total.params > limits.max_params:
+        params += cost.params
+        flops += cost.flops
+        macs += cost.macs
+        if params > limits.max_params:
             errors.append(
                 Diagnostic(
                     "resource-limit",
                     f"the block has more than {limits.max_params:,} parameters",
                     block_name,
                     node_id,
-                    line,
+                    lines.get(node_id),
                 )
             )
             break
-    return ShapeResult(shapes, errors, total, node_costs)
+    return ShapeResult(shapes, errors, Cost(params, flops, macs), node_costs)
+
+
+def _channel_source(
+    structure: Structure, shapes: Mapping[int, TensorShape], probe: Probe
+) -> str | None:
+    """Which parameter decides the output's channels, for "expected dim" messages.
+
+    Walks back from the output along first inputs while the channel count stays the same, to
+    the first node with a size parameter that evaluates to it (``Conv2d out_channels=2*C``).
+    """
+    output_id = structure.output_id
+    if output_id is None or output_id not in shapes or shapes[output_id].rank < 2:
+        return None
+    channels = shapes[output_id].dims[1]
+    current: int | None = output_id
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        bound = structure.params.get(current)
+        spec = structure.specs.get(current)
+        if bound is not None and spec is not None and bound.sizes:
+            try:
+                values = bound.evaluate(spec, probe.env(), probe.key()).values
+            except (ExpressionError, ShapeProblem):
+                return None
+            for name, expr in bound.sizes:
+                if not isinstance(expr, tuple) and values.get(name) == channels:
+                    return f"node {current} ({spec.name} {name}={normalize(expr)})"
+        sources = structure.inputs.get(current, ())
+        current = sources[0] if sources else None
+        if current is None or current not in shapes:
+            return None
+        shape = shapes[current]
+        if shape.rank < 2 or shape.dims[1] != channels:
+            return None
+    return None
 
 
 def _role_errors(
@@ -215,34 +312,44 @@ def _role_errors(
     line = structure.lines.get(output_id)
     name = structure.block.name
 
-    def fail(expected: str) -> list[Diagnostic]:
-        return [
-            Diagnostic(
-                "output-shape",
-                f"a {'two-input ' if structure.two_input else ''}{role.value} block must output "
-                f"{expected} but this one outputs {shapes[output_id]}",
-                name,
-                output_id,
-                line,
-            )
-        ]
+    def fail(
+        expected: str, want_channels: int | None = None, channel_word: str = ""
+    ) -> list[Diagnostic]:
+        message = (
+            f"a {'two-input ' if structure.two_input else ''}{role.value} block must output "
+            f"{expected} but this one outputs {shapes[output_id]}"
+        )
+        if want_channels is not None and len(got) >= 2 and got[1] != want_channels:
+            source = _channel_source(structure, shapes, probe)
+            if source is not None:
+                message += (
+                    f"; its {got[1]} output channels come from {source}, but they must follow "
+                    f"{channel_word}, so write {channel_word} there"
+                )
+        return [Diagnostic("output-shape", message, name, output_id, line)]
 
     if role is Role.CELL:
-        want = (b, dim, h, w) if structure.two_input else (b, c, h, w)
-        label = "(B, dim, H, W)" if structure.two_input else "(B, C, H, W), the input's shape,"
-        return ([] if got == want else fail(f"{label} = {want}")), None
+        if structure.two_input:
+            want = (b, dim, h, w)
+            return ([] if got == want else fail(f"(B, dim, H, W) = {want}", dim, "dim")), None
+        want = (b, c, h, w)
+        return (
+            [] if got == want else fail(f"(B, C, H, W), the input's shape, = {want}", c, "C")
+        ), None
     if role is Role.DOWNSAMPLE:
         want = (b, dim, -(-h // 2), -(-w // 2))
-        return ([] if got == want else fail(f"(B, dim, H/2, W/2) = {want}")), None
+        return ([] if got == want else fail(f"(B, dim, H/2, W/2) = {want}", dim, "dim")), None
     # stem
     if len(got) != 4 or got[0] != b or got[1] != dim:
-        return fail(f"(B, dim, H/s, W/s) with dim = {dim}"), None
+        return fail(f"(B, dim, H/s, W/s) with dim = {dim}", dim, "dim"), None
     oh, ow = got[2], got[3]
     if h % oh or w % ow or h // oh != w // ow:
         return fail(f"(B, dim, H/s, W/s) for one integer reduction s (input {h}x{w})"), None
     scale = h // oh
     if stem_scale is not None and scale != stem_scale:
-        return fail(f"(B, dim, H/{stem_scale}, W/{stem_scale}) (stem scale {stem_scale}); it reduces by {scale}"), scale
+        return fail(
+            f"(B, dim, H/{stem_scale}, W/{stem_scale}) (stem scale {stem_scale}); it reduces by {scale}"
+        ), scale
     return [], scale
 
 
@@ -287,19 +394,28 @@ def verify_block(
         if probe is None and shape_errors and all(e.code in _WIDTH_CODES for e in shape_errors):
             for multiple in range(2, 17):
                 candidate = default_probe(role, structure.two_input, multiple)
-                trial, trial_errors, trial_scale = _shape_pass(structure, candidate, limits, stem_scale)
+                trial, trial_errors, trial_scale = _shape_pass(
+                    structure, candidate, limits, stem_scale
+                )
                 if not trial_errors:
                     notes.append(
                         f"probe channels raised to {candidate.channels}: "
                         + "; ".join(e.message for e in shape_errors[:1])
                         + f" at {chosen.channels} (widths must respect this divisibility)"
                     )
-                    chosen, result, shape_errors, scale = candidate, trial, trial_errors, trial_scale
+                    chosen, result, shape_errors, scale = (
+                        candidate,
+                        trial,
+                        trial_errors,
+                        trial_scale,
+                    )
                     break
         errors.extend(shape_errors)
         if not shape_errors and not structure.errors:
             alt = alternate_probe(chosen, role, structure.two_input)
-            _, alt_errors, _ = _shape_pass(structure, alt, limits, stem_scale if role is Role.STEM else None)
+            _, alt_errors, _ = _shape_pass(
+                structure, alt, limits, stem_scale if role is Role.STEM else None
+            )
             seen = {(e.node, e.code) for e in errors}
             for err in alt_errors:
                 if err.code in _WIDTH_CODES or (err.node, err.code) in seen:
