@@ -603,11 +603,19 @@ def builtin_operator_specs() -> list[OperatorSpec]:
             example="DropPath(drop_prob=0.1)",
         ),
         OperatorSpec(
-            "Identity", _identity, NoParams, min_inputs=1, max_inputs=1,
+            "Identity",
+            _identity,
+            NoParams,
+            min_inputs=1,
+            max_inputs=1,
             summary="returns its input (NAS-Bench-201's skip_connect as an explicit node)",
         ),
         OperatorSpec(
-            "Zero", _identity, NoParams, min_inputs=1, max_inputs=1,
+            "Zero",
+            _identity,
+            NoParams,
+            min_inputs=1,
+            max_inputs=1,
             summary="zeros shaped like its input (NAS-Bench-201's none: the edge contributes 0)",
         ),
     ]
