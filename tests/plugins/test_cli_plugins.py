@@ -41,7 +41,7 @@ def test_listing_shows_plugins_versions_and_registrations(
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "nader 0.1.0 (built-in)\n  from: nader.plugins.builtin_operators" in out
-    assert "\n  operators (27):" in out
+    assert "\n  operators (29):" in out  # the authors' 27, plus Identity and Zero (NAS-Bench-201)
     assert (
         "nader-good 1.0\n  from: good = good_plugin\n  operators (1):\n    GoodOp\n"
         "  embedders (1):\n    good-embedder\n"
@@ -82,7 +82,7 @@ def test_plugin_errors_are_listed_warned_and_make_the_listing_fail(
     [crashy] = [p for p in json.loads(captured.out)["plugins"] if p["name"] == "nader-crashy"]
     message = "register_datasets raised OSError: dataset folder is missing"
     assert crashy["errors"] == [message]
-    assert f"nader: warning: plugin nader-crashy: {message}" in captured.err
+    assert f"nader: warning: nader-crashy: {message}" in captured.err
 
 
 def test_other_commands_warn_about_a_broken_plugin_and_carry_on(
@@ -96,7 +96,7 @@ def test_other_commands_warn_about_a_broken_plugin_and_carry_on(
     cell = tmp_path / "cell.txt"
     cell.write_text(CELL)
     assert main(["check", str(cell)]) == 0
-    assert "nader: warning: plugin nader-crashy: register_datasets raised OSError" in (
+    assert "nader: warning: nader-crashy: register_datasets raised OSError" in (
         capsys.readouterr().err
     )
 

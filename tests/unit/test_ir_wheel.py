@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 from ir_helpers import REPO_ROOT
 
-# building needs setuptools without isolation (no index access); it takes a few seconds
-pytest.importorskip("setuptools")
+# building needs setuptools without isolation (no index access); it takes a few seconds.
+# Look it up without importing it: importing setuptools after distutils was loaded fails.
+if importlib.util.find_spec("setuptools") is None:
+    pytest.skip("setuptools is not installed", allow_module_level=True)
 
 PROGRAM = textwrap.dedent(
     """
