@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Some dependency imports the standard library's distutils before anything imports setuptools;
+# setuptools' distutils shim then refuses to load (torch.compile's inductor imports setuptools).
+os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
+
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]

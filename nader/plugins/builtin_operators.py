@@ -35,9 +35,16 @@ def _has_lowering(spec: Any) -> bool:
     return spec.min_inputs > 0 and spec.name != "output"
 
 
+def _torch_installed() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses torch counts as "not installed"
+        return False
+
+
 @hookimpl(trylast=True)
 def register_operators(register: RegisterOperator) -> None:
-    torch_present = importlib.util.find_spec("torch") is not None
+    torch_present = _torch_installed()
     for spec in builtin_operator_specs():
         lowering = BuiltinLowering(spec.name) if torch_present and _has_lowering(spec) else None
         register(spec, lowering=lowering)

@@ -452,26 +452,31 @@ class Session:
             "stem_downsample_tries": outcome.stem_downsample_tries,
             "notes": list(outcome.notes),
         }
+
+        def store_as(status: str, error: str | None = None, **fields: Any) -> Architecture:
+            arch = Architecture(
+                arch_id,
+                self.store.next_seq(),
+                str(proposal.parent_id),
+                proposal.inspiration.text,
+                status,
+                hash=outcome.hash,
+                error=error[:4000] if error else None,
+                extra=extra,
+                **common,
+                **fields,
+            )
+            self.store.add(arch)
+            if status != "queued":
+                self._fruitless += 1
+                tree.update(node.id, status="duplicate" if status == "duplicate" else "failed")
+            return arch
+
         if outcome.status != "new" or outcome.network_text is None:
-            self._fruitless += 1
-            status = "duplicate" if outcome.status == "duplicate" else "invalid"
             error = "; ".join(outcome.errors[-3:]) if outcome.errors else outcome.status
             if outcome.duplicate_of is not None:
                 error = f"isomorphic to architecture {outcome.duplicate_of}"
-            self.store.add(
-                Architecture(
-                    arch_id,
-                    self.store.next_seq(),
-                    str(proposal.parent_id),
-                    proposal.inspiration.text,
-                    status,
-                    hash=outcome.hash,
-                    error=error[:4000],
-                    extra=extra,
-                    **common,
-                )
-            )
-            tree.update(node.id, status="duplicate" if status == "duplicate" else "failed")
+            store_as("duplicate" if outcome.status == "duplicate" else "invalid", error)
             return
         report = check_text(outcome.network_text, self.runtime.operators)
         network_hash = _network_hash(report)
@@ -485,59 +490,19 @@ class Session:
             None,
         )
         if twin is not None:
-            self._fruitless += 1
-            self.store.add(
-                Architecture(
-                    arch_id,
-                    self.store.next_seq(),
-                    str(proposal.parent_id),
-                    proposal.inspiration.text,
-                    "duplicate",
-                    hash=outcome.hash,
-                    network_text=outcome.network_text,
-                    error=f"isomorphic to architecture {twin.id}: not trained again",
-                    extra=extra,
-                    **common,
-                )
-            )
-            tree.update(node.id, status="duplicate")
+            error = f"isomorphic to architecture {twin.id}: not trained again"
+            store_as("duplicate", error, network_text=outcome.network_text)
             return
         try:
             width, params, flops = self._size(outcome.network_text)
         except (WidthSearchError, NaderError) as err:
-            self._fruitless += 1
-            self.store.add(
-                Architecture(
-                    arch_id,
-                    self.store.next_seq(),
-                    str(proposal.parent_id),
-                    proposal.inspiration.text,
-                    "failed",
-                    hash=outcome.hash,
-                    network_text=outcome.network_text,
-                    error=f"width search: {err}"[:4000],
-                    extra=extra,
-                    **common,
-                )
-            )
-            tree.update(node.id, status="failed")
+            store_as("failed", f"width search: {err}", network_text=outcome.network_text)
             return
         self._fruitless = 0
-        arch = Architecture(
-            arch_id,
-            self.store.next_seq(),
-            str(proposal.parent_id),
-            proposal.inspiration.text,
-            "queued",
-            hash=outcome.hash,
-            network_text=outcome.network_text,
-            width=width,
-            params=params,
-            flops=flops,
-            extra=extra,
-            **common,
+        arch = store_as(
+            "queued", network_text=outcome.network_text, width=width, params=params, flops=flops
         )
-        self.store.add(arch)
+
         tree.update(node.id, params=params, flops=flops)
         self._designed[arch_id] = _Designed(proposal, outcome)
         executor.submit(TrainingJob(arch_id, self._payload(arch)))
