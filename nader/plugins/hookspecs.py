@@ -136,8 +136,8 @@ def register_datasets(register: RegisterFactory[DatasetFactory]) -> None:
 
     Register signature: ``register(name: str, factory: Callable[..., Dataset])``.
 
-    What is registered: a factory; ``factory(config)`` returns the dataset's train, valid and
-    test splits (see :mod:`nader.data`).
+    What is registered: a factory; ``factory(request)`` gets a :class:`nader.data.DatasetRequest`
+    (``data_dir``, ``split_file``, ``seed``) and returns a :class:`nader.data.DatasetSplits`.
 
     Example::
 
@@ -155,8 +155,9 @@ def register_embedders(register: RegisterFactory[EmbedderFactory]) -> None:
 
     Register signature: ``register(name: str, factory: Callable[..., Embedder])``.
 
-    What is registered: a factory; ``factory(config)`` returns an object with ``dimension: int``
-    and ``embed(texts: list[str]) -> list[list[float]]``.
+    What is registered: a factory; ``factory(options)`` gets the ``[agents] embedder_options``
+    dict and returns an object with ``dimension: int`` and
+    ``embed(texts: list[str]) -> list[list[float]]``.
 
     Example::
 
@@ -174,8 +175,10 @@ def register_executors(register: RegisterFactory[ExecutorFactory]) -> None:
 
     Register signature: ``register(name: str, factory: Callable[..., Executor])``.
 
-    What is registered: a factory; ``factory(config)`` returns an executor that accepts
-    training jobs and reports their results (see :mod:`nader.session`).
+    What is registered: a factory; ``factory(config, target, scratch)`` gets the ``[executor]``
+    config, the host's job function and a scratch folder, and returns an executor with
+    ``submit(job)``, ``poll(timeout) -> list[JobResult]``, ``running()``, ``capacity`` and
+    ``shutdown()`` (see :mod:`nader.session.executors`).
 
     Example::
 
