@@ -377,11 +377,13 @@ class Session:
                 self._record_result(result, team, tree)
                 self._summary()
                 self.progress.update(self._state(state), f"{result.arch_id}: {result.status}")
-            if stop_reason is None:
-                stop_reason = self._stop_reason(started)
-                if stop_reason is not None:
-                    self.store.event("stop_designing", reason=stop_reason)
-                    self.store.log(f"stop designing: {stop_reason}")
+            # re-evaluated every turn: a candidate that fails in training frees its place in the
+            # architecture budget, so designing resumes until enough are trained
+            reason = self._stop_reason(started)
+            if reason != stop_reason and reason is not None:
+                self.store.event("stop_designing", reason=reason)
+                self.store.log(f"stop designing: {reason}")
+            stop_reason = reason
             in_flight = executor.running()
             if stop_reason is None and in_flight < executor.capacity + run.queue_size:
                 self._design_one(team, tree, executor)
