@@ -207,3 +207,26 @@ def test_config_errors_name_the_key(write_config) -> None:
         load_config(path, ["executor.workers=0"])
     config, _ = load_config(path, ["llm.provider=openai", "run.max_architectures=7"])
     assert config.llm.provider == "openai" and config.run.max_architectures == 7
+
+
+@pytest.mark.slow
+def test_a_session_trains_on_a_local_ray_cluster_with_two_workers(
+    write_config, tmp_path: Path
+) -> None:
+    pytest.importorskip("ray")
+    overrides = [
+        "executor.name=ray",
+        "executor.workers=2",
+        "executor.local_cpus=2",
+        "executor.num_cpus=1",
+    ]
+    config, _ = load_config(write_config(max_architectures=3), overrides)
+    result = Session(
+        config,
+        tmp_path / "run",
+        runtime=build_runtime(load_entry_points=False),
+        progress=Progress(live=False),
+    ).run()
+    trained = [a for a in result.summary["architectures"] if a["status"] == "trained"]
+    assert len(trained) >= 3
+    assert all(a["extra"]["train"]["fvcore_flops"] > 0 for a in trained)
