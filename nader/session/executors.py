@@ -109,13 +109,7 @@ def _child_main(
 
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        output = target(payload)
-    except MemoryError:
-        output = {"status": "failed", "error": "out of memory"}
-    except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
-        tail = traceback.format_exc(limit=6)
-        output = {"status": "failed", "error": f"{type(err).__name__}: {err}\n{tail}"}
+    output = run_guarded(target, payload)
     tmp = f"{result_path}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(output, handle, default=str)
@@ -267,7 +261,7 @@ class RayExecutor:
             self._owns_ray = True
         else:
             self._owns_ray = False
-        self._remote = ray.remote(_ray_entry).options(
+        self._remote = ray.remote(run_guarded).options(
             num_cpus=config.num_cpus, num_gpus=config.num_gpus, max_retries=0
         )
         self._target = target
@@ -328,13 +322,12 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def _ray_entry(target: JobFunction, payload: dict[str, Any]) -> dict[str, Any]:
+def run_guarded(target: JobFunction, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run a job; an exception or an out-of-memory becomes a ``failed`` output, not a crash."""
     try:
         return target(payload)
     except MemoryError:
         return {"status": "failed", "error": "out of memory"}
-    except Exception as err:  # noqa: BLE001
-        return {
-            "status": "failed",
-            "error": f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}",
-        }
+    except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
+        tail = traceback.format_exc(limit=6)
+        return {"status": "failed", "error": f"{type(err).__name__}: {err}\n{tail}"}

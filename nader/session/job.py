@@ -20,7 +20,6 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from nader.backends.compiler import compile_network
-    from nader.backends.presets import DatasetPreset
     from nader.backends.skeletons import skeleton_named
     from nader.backends.train import TrainConfig, build_seeded, train_model
     from nader.data import load_dataset
@@ -39,12 +38,7 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
         seed=int(dataset_cfg.get("seed", 0)),
         runtime=runtime,
     )
-    preset = DatasetPreset(
-        name=data.name,
-        num_classes=data.num_classes,
-        image_size=_square_size(data.image_size, data.name),
-        channels=data.channels,
-    )
+    preset = preset_for(data)
     network = parse_network(payload["network_text"], f"architecture {payload['arch_id']}")
     config = TrainConfig.model_validate(payload["train"])
 
@@ -77,13 +71,21 @@ def train_candidate(payload: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def _square_size(size: tuple[int, int], name: str) -> int:
-    """The skeletons take square images; a dataset of other shapes is a clear error."""
-    height, width = size
-    if height != width:
-        from nader.errors import ConfigError
+def preset_for(data: Any, max_params: int | None = None, max_flops: int | None = None) -> Any:
+    """The compiler's view of a loaded dataset (classes, channels, square image size, budget)."""
+    from nader.backends.presets import DatasetPreset
+    from nader.errors import ConfigError
 
+    height, width = data.image_size
+    if height != width:
         raise ConfigError(
-            f"dataset {name!r} has {height}x{width} images; skeletons need square ones"
+            f"dataset {data.name!r} has {height}x{width} images; skeletons need square ones"
         )
-    return height
+    return DatasetPreset(
+        name=data.name,
+        num_classes=data.num_classes,
+        image_size=height,
+        channels=data.channels,
+        max_params=max_params,
+        max_flops=max_flops,
+    )

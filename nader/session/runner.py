@@ -134,8 +134,8 @@ class Session:
         return arch_to_network_text(base.nb201_arch)
 
     def _dataset_preset(self) -> Any:
-        from nader.backends.presets import DatasetPreset
         from nader.data import load_dataset
+        from nader.session.job import preset_for
 
         ds = self.config.dataset
         data = load_dataset(
@@ -152,14 +152,7 @@ class Session:
             max_params, max_flops = known.max_params, known.max_flops
         except NaderError:
             max_params = max_flops = None
-        return DatasetPreset(
-            name=data.name,
-            num_classes=data.num_classes,
-            image_size=_square_size(data.image_size, data.name),
-            channels=data.channels,
-            max_params=max_params,
-            max_flops=max_flops,
-        )
+        return preset_for(data, max_params, max_flops)
 
     # ------------------------------------------------------------------ sizing
 
@@ -373,10 +366,7 @@ class Session:
         stop_reason: str | None = None
         self.progress.update(self._state(state), "started")
         while True:
-            for result in executor.poll(timeout=0.05):
-                self._record_result(result, team, tree)
-                self._summary()
-                self.progress.update(self._state(state), f"{result.arch_id}: {result.status}")
+            self._collect(executor, 0.05, team, tree, state)
             # re-evaluated every turn: a candidate that fails in training frees its place in the
             # architecture budget, so designing resumes until enough are trained
             reason = self._stop_reason(started)
@@ -399,10 +389,16 @@ class Session:
                 ):
                     # what is still training stays "queued" and resumes with --resume
                     return stop_reason + f"; {in_flight} candidate(s) left queued for --resume"
-            for result in executor.poll(timeout=1.0):
-                self._record_result(result, team, tree)
-                self._summary()
-                self.progress.update(self._state(state), f"{result.arch_id}: {result.status}")
+            self._collect(executor, 1.0, team, tree, state)
+
+    def _collect(
+        self, executor: Any, timeout: float, team: Any, tree: Any, state: ProgressState
+    ) -> None:
+        """Record every finished candidate (waiting up to ``timeout`` for one)."""
+        for result in executor.poll(timeout=timeout):
+            self._record_result(result, team, tree)
+            self._summary()
+            self.progress.update(self._state(state), f"{result.arch_id}: {result.status}")
 
     # ------------------------------------------------------------------ one design
 
@@ -639,15 +635,3 @@ def run_session(
         job_function=job_function,
         progress=progress,
     ).run()
-
-
-def _square_size(size: tuple[int, int], name: str) -> int:
-    """The skeletons take square images; a dataset of other shapes is a clear error."""
-    height, width = size
-    if height != width:
-        from nader.errors import ConfigError
-
-        raise ConfigError(
-            f"dataset {name!r} has {height}x{width} images; skeletons need square ones"
-        )
-    return height
