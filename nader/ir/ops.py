@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -209,15 +209,8 @@ class BoundParams:
                 found = ("expression", "expression-error", str(err))
             except ShapeProblem as problem:
                 found = ("shape", problem.code, problem.message)
-            if len(self._applied) >= _MEMO_LIMIT:
-                self._applied.clear()
-            self._applied[memo_key] = found
-        if isinstance(found, Applied):
-            return found
-        kind, code, message = found
-        if kind == "expression":
-            raise ExpressionError(message)
-        raise ShapeProblem(code, message)
+            _remember(self._applied, memo_key, found)
+        return _replay(found, Applied)
 
     def normalized_items(self) -> tuple[tuple[str, Any], ...]:
         return tuple(sorted(self.sizes + self.others))
@@ -230,15 +223,8 @@ class BoundParams:
         found = self._memo.get(memo_key)
         if found is None:
             found = self._evaluate(spec, env)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[memo_key] = found
-        if isinstance(found, Evaluated):
-            return found
-        kind, code, message = found
-        if kind == "expression":
-            raise ExpressionError(message)
-        raise ShapeProblem(code, message)
+            _remember(self._memo, memo_key, found)
+        return _replay(found, Evaluated)
 
     def _evaluate(self, spec: OperatorSpec, env: Mapping[str, int]) -> Any:
         values: dict[str, Any] = dict(self.others)
@@ -279,6 +265,24 @@ class Evaluated(NamedTuple):
 
 
 _MEMO_LIMIT = 64
+ResultT = TypeVar("ResultT")
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Store ``value``; a memo that reached its bound starts over (probes are few)."""
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+def _replay(found: Any, result_type: type[ResultT]) -> ResultT:
+    """A memoized result, or the memoized problem raised again as it was first raised."""
+    if isinstance(found, result_type):
+        return found
+    kind, code, message = found
+    if kind == "expression":
+        raise ExpressionError(message)
+    raise ShapeProblem(code, message)
 
 
 def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, str]:
