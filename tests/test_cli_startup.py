@@ -40,3 +40,18 @@ def test_lazy_lowerings_still_build_modules() -> None:
     relu = runtime.lowerings["ReLU"](LoweringContext("ReLU", {}, {}, ((2, 3),), (2, 3)))
     assert isinstance(relu, torch.nn.Module)
     assert torch.equal(relu(torch.tensor([-1.0, 2.0])), torch.tensor([0.0, 2.0]))
+
+
+def test_a_closed_pipe_ends_the_listing_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nader", "plugins"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "NADER_LOAD_PLUGINS": ""},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before anything is written (``| head`` done)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in stderr, stderr

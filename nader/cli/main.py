@@ -68,10 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in runtime.errors:
         print(f"nader: warning: {problem}", file=sys.stderr)
     try:
-        return int(args.handler(args, runtime))
+        status = int(args.handler(args, runtime))
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
+        return status
     except NaderError as err:
         print(f"nader: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nader: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (``nader plugins | head``): stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
