@@ -8,7 +8,7 @@ block, node id, line) that the Reflector can send them back to the Modifier verb
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -113,16 +113,3 @@ class BackendError(NaderError):
 
 class WidthSearchError(BackendError):
     """No width satisfies the requested budget and divisibility constraints."""
-
-
-@dataclass
-class ErrorList:
-    """Accumulates diagnostics while a pass runs (verification reports all faults, not the first)."""
-
-    items: list[Diagnostic] = field(default_factory=list)
-
-    def add(self, diagnostic: Diagnostic) -> None:
-        self.items.append(diagnostic)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)

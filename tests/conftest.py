@@ -1,4 +1,4 @@
-"""Shared fixtures: where the read-only corpus lives, and the repo root."""
+"""Fixtures shared by every tier, each defined once: the corpus folders, a registry, a runtime."""
 
 from __future__ import annotations
 
@@ -10,21 +10,47 @@ from pathlib import Path
 os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
 
 import pytest
+from corpus_paths import REPO, blocks_dir, corpus_dir, official_dir
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("NADER_CORPUS")
-    return Path(env) if env else REPO.parent / "shared" / "corpus"
+from nader.ir import OperatorRegistry, default_registry
+from nader.plugins.registries import Runtime
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus() -> Path:
+    """The shared corpus root (``cifar-subsets``, ``nader-official``); skips when absent."""
     path = corpus_dir()
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def official(corpus: Path) -> Path:
+    """The authors' data files: ``blocks``, ``knowledge``, ``experiences``, ``nb201-splits``."""
+    path = official_dir()
+    if not path.is_dir():
+        pytest.skip(f"corpus not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_blocks(official: Path) -> Path:
+    return blocks_dir()
+
+
+@pytest.fixture
+def registry() -> OperatorRegistry:
+    """A fresh built-in operator registry (tests may register more operators into it)."""
+    return default_registry()
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Runtime:
+    """Built-ins only: installed third-party plugins must not change what these tests see."""
+    from nader.plugins.manager import builtin_runtime
+
+    return builtin_runtime()
 
 
 @pytest.fixture

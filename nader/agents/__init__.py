@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "AgentCaller": "nader.agents.calls",
-    "CallRecord": "nader.agents.calls",
-    "UsageLedger": "nader.agents.calls",
-    "estimate_tokens": "nader.agents.calls",
+    "KnownDesigns": "nader.agents.known",
     "AgentsConfig": "nader.agents.config",
     "HashingEmbedder": "nader.agents.embedders",
     "OpenAIEmbedder": "nader.agents.embedders",
@@ -44,9 +42,9 @@ _EXPORTS: dict[str, str] = {
     "Proposal": "nader.agents.proposer",
     "ProposalError": "nader.agents.proposer",
     "Reader": "nader.agents.reader",
-    "DesignOutcome": "nader.agents.team",
+    "DesignOutcome": "nader.agents.outcome",
     "DesignTeam": "nader.agents.team",
-    "KnowledgeReport": "nader.agents.team",
+    "KnowledgeReport": "nader.agents.pools",
     "ModificationTree": "nader.agents.tree",
     "TreeNode": "nader.agents.tree",
 }
@@ -54,7 +52,6 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AgentCaller",
     "AgentsConfig",
-    "CallRecord",
     "DesignOutcome",
     "DesignTeam",
     "ExperiencePool",
@@ -62,6 +59,7 @@ __all__ = [
     "HashingEmbedder",
     "Inspiration",
     "KnowledgePool",
+    "KnownDesigns",
     "KnowledgeReport",
     "ModificationTree",
     "OfflineDesigner",
@@ -75,10 +73,8 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "Tip",
     "TreeNode",
-    "UsageLedger",
     "VectorPool",
     "block_format_definition",
-    "estimate_tokens",
     "expert_inspirations",
     "extract_blocks",
     "load_experience_file",
@@ -100,7 +96,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from nader.agents.calls import AgentCaller, CallRecord, UsageLedger, estimate_tokens
+    from nader.agents.calls import AgentCaller
     from nader.agents.config import AgentsConfig
     from nader.agents.embedders import HashingEmbedder, OpenAIEmbedder, SentenceTransformerEmbedder
     from nader.agents.experience import ExperiencePool, Tip, load_experience_file
@@ -111,12 +107,15 @@ if TYPE_CHECKING:
         expert_inspirations,
         load_inspiration_file,
     )
+    from nader.agents.known import KnownDesigns
     from nader.agents.memory import VectorPool, open_qdrant
     from nader.agents.offline.designer import OfflineDesigner
+    from nader.agents.outcome import DesignOutcome
     from nader.agents.papers import Paper, read_paper, read_papers
     from nader.agents.policies import POLICIES
+    from nader.agents.pools import KnowledgeReport
     from nader.agents.prompts import PromptBook, block_format_definition, render
     from nader.agents.proposer import Proposal, ProposalError
     from nader.agents.reader import Reader
-    from nader.agents.team import DesignOutcome, DesignTeam, KnowledgeReport
+    from nader.agents.team import DesignTeam
     from nader.agents.tree import ModificationTree, TreeNode

@@ -1,30 +1,53 @@
-"""Small helpers on block text shared by the agents: splitting a network, naming, op diffs."""
+"""Blocks as the agents handle them: a network's parts, naming, prompt text, op diffs.
+
+Agents pass IR objects (:class:`~nader.ir.graph.Block`, :class:`~nader.ir.graph.Network`); text
+is made from them only for prompts (:func:`block_text`) and files.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nader.errors import NaderError
-from nader.ir.graph import Block, Network, Role
-from nader.ir.ops import OperatorRegistry
-from nader.ir.parser import parse_network
+from nader.ir.graph import Block, Network, Role, is_boundary
 from nader.ir.printer import print_block
+from nader.ir.registry import OperatorRegistry
 
 
 @dataclass(frozen=True)
 class NetworkParts:
-    """A network file's cell, stem and downsample, as block text (stem/downsample optional)."""
+    """A network's cell, stem and downsample blocks (stem/downsample optional)."""
 
-    cell: str
-    stem: str | None
-    downsample: str | None
-    cell_name: str
+    cell: Block
+    stem: Block | None
+    downsample: Block | None
+
+    @property
+    def cell_name(self) -> str:
+        return self.cell.name
+
+
+def network_parts(network: Network) -> NetworkParts:
+    """The parts of a parsed network, by role (the first block stands in for a missing cell)."""
+    cell = network.by_role(Role.CELL) or network.blocks[0]
+    return NetworkParts(cell, network.by_role(Role.STEM), network.by_role(Role.DOWNSAMPLE))
+
+
+def assemble_network(cell: Block, stem: Block | None, downsample: Block | None) -> Network:
+    """A network of the given blocks, named ``X``, ``X_stem`` and ``X_downsample`` after the
+    cell so that their roles read from their names, in the file order cell, stem, downsample."""
+    blocks = [replace(cell, index=0)]
+    if stem is not None and downsample is not None:
+        blocks.append(replace(stem, name=f"{cell.name}_stem", index=1))
+        blocks.append(replace(downsample, name=f"{cell.name}_downsample", index=2))
+    return Network(tuple(blocks))
 
 
 def block_text(block: Block, registry: OperatorRegistry) -> str:
-    """Canonical text of a structurally sound block, or its raw lines when it has faults."""
+    """Canonical text of a structurally sound block (defaults omitted, which keeps prompts
+    short), or its raw lines when it has faults."""
     try:
         return print_block(block, registry)
     except NaderError:
@@ -38,44 +61,22 @@ def _raw_text(block: Block) -> str:
     return "\n".join(lines) + "\n"
 
 
-def split_network(network_text: str, registry: OperatorRegistry) -> NetworkParts:
-    """The parts of a network file, each as canonical block text (raises on syntax errors).
-
-    Canonical text omits default parameters, which keeps prompts short.
-    """
-    network: Network = parse_network(network_text)
-    cell = network.by_role(Role.CELL) or network.blocks[0]
-
-    def text_of(block: Block | None) -> str | None:
-        return None if block is None else block_text(block, registry)
-
-    return NetworkParts(
-        text_of(cell) or "",
-        text_of(network.by_role(Role.STEM)),
-        text_of(network.by_role(Role.DOWNSAMPLE)),
-        cell.name,
-    )
-
-
-def layer_counts(text: str, registry: OperatorRegistry) -> Counter[str]:
-    """How often each layer (operator with its normalized parameters) occurs in the first block."""
+def layer_counts(block: Block, registry: OperatorRegistry) -> Counter[str]:
+    """How often each layer (operator with its normalized parameters) occurs in ``block``."""
     counts: Counter[str] = Counter()
-    try:
-        block = parse_network(text).blocks[0]
-        lines = block_text(block, registry).splitlines()[1:]
-    except (NaderError, IndexError):
-        return counts
-    for line in lines:
+    ops = {node.id: node.op for node in block.nodes}
+    for line in block_text(block, registry).splitlines()[1:]:
         if ":" in line and "->" not in line:
-            layer = line.split(":", 1)[1]
-            if layer not in ("input", "input1", "input2", "output"):
+            node_id, layer = line.split(":", 1)
+            op = ops.get(int(node_id)) if node_id.strip().isdigit() else None
+            if op is None or not is_boundary(op):
                 counts[layer] += 1
     return counts
 
 
-def describe_change(parent_text: str, child_text: str, registry: OperatorRegistry) -> str:
+def describe_change(parent: Block, child: Block, registry: OperatorRegistry) -> str:
     """Layer difference of two cells, e.g. ``+1 Mul, +1 Sigmoid, -1 BN``."""
-    before, after = layer_counts(parent_text, registry), layer_counts(child_text, registry)
+    before, after = layer_counts(parent, registry), layer_counts(child, registry)
     parts = [f"+{after[k] - before[k]} {k}" for k in sorted(after) if after[k] > before[k]]
     parts += [f"-{before[k] - after[k]} {k}" for k in sorted(before) if before[k] > after[k]]
     return ", ".join(parts) if parts else "same layers, rewired"

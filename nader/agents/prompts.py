@@ -21,8 +21,9 @@ from importlib import resources
 from pydantic_core import PydanticUndefined
 
 from nader.errors import ConfigError
-from nader.ir.graph import INPUT_OPS, OUTPUT_OP
-from nader.ir.ops import OperatorRegistry, OperatorSpec
+from nader.ir.graph import is_boundary
+from nader.ir.ops import OperatorSpec
+from nader.ir.registry import OperatorRegistry
 from nader.llm.base import Message
 
 
@@ -105,11 +106,7 @@ def operator_line(spec: OperatorSpec) -> str:
 
 def block_format_definition(registry: OperatorRegistry) -> str:
     """The format rules plus one line per operator in ``registry`` (plugins included)."""
-    lines = [
-        operator_line(spec)
-        for spec in registry
-        if spec.name not in INPUT_OPS and spec.name != OUTPUT_OP
-    ]
+    lines = [operator_line(spec) for spec in registry if not is_boundary(spec.name)]
     return render("block_format", {"operators": "\n".join(lines)}).strip()
 
 

@@ -13,19 +13,21 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nader.agents import tasks
-from nader.agents.calls import AgentCaller, CallRecord
+from nader.agents.calls import AgentCaller
 from nader.agents.knowledge import Inspiration, KnowledgePool
 from nader.agents.policies import SelectionPolicy
 from nader.agents.prompts import PromptBook
 from nader.agents.reflector import Reflector
 from nader.agents.tree import ModificationTree
 from nader.errors import NaderError
+from nader.ir.graph import Block, Network, NodeKind
 from nader.llm.base import BudgetExhausted, LLMError
+from nader.llm.usage import UsageEntry
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,9 @@ class Proposal:
     parent_id: int
     inspiration: Inspiration
     architecture_id: int
-    parent_network: str
+    parent_network: Network
     candidates: tuple[Inspiration, ...] = ()
-    usage_by_call: tuple[CallRecord, ...] = ()
+    usage_by_call: tuple[UsageEntry, ...] = ()
 
     @property
     def architecture(self) -> str:
@@ -67,12 +69,9 @@ def parse_ranking(answer: str, count: int) -> list[int]:
     return []
 
 
-def retrieval_query(cell_text: str, suggestion: str | None) -> str:
+def retrieval_query(cell: Block, suggestion: str | None) -> str:
     """What to look for: block design, the operators the cell uses, and how it came to be."""
-    ops = sorted(
-        set(re.findall(r"^\s*\d+\s*:\s*([A-Za-z_]\w*)", cell_text, re.M))
-        - {"input", "output", "input1", "input2"}
-    )
+    ops = sorted({node.op for node in cell.nodes if node.kind is NodeKind.OPERATOR})
     parts = [
         "improve the structure of a convolutional neural network block for image classification",
         " ".join(ops),
@@ -105,11 +104,11 @@ class Proposer:
         self.rank_k = rank_k
 
     def candidates(
-        self, tree: ModificationTree, node_id: int, cell_text: str, rng: random.Random
+        self, tree: ModificationTree, node_id: int, cell: Block, rng: random.Random
     ) -> list[Inspiration]:
         node = tree[node_id]
         hits = self.knowledge.search(
-            retrieval_query(cell_text, node.suggestion),
+            retrieval_query(cell, node.suggestion),
             self.retrieve_k,
             exclude_keys=node.used_inspirations,
         )
@@ -179,15 +178,17 @@ class Proposer:
         rng: random.Random,
         *,
         architecture_id: int,
-        cell_text_of: dict[int, str],
+        cell_of: Callable[[int], tuple[Block, str]],
     ) -> tuple[int, Inspiration, tuple[Inspiration, ...]]:
-        """(node id, chosen inspiration, candidates shown) — and marks the inspiration used."""
+        """(node id, chosen inspiration, candidates shown) — and marks the inspiration used.
+
+        ``cell_of(node_id)`` gives a node's cell and its prompt text."""
         node_id = self.policy.select(tree, rng)
-        cell_text = cell_text_of[node_id]
+        cell, cell_text = cell_of(node_id)
         node = tree[node_id]
         candidates: list[Inspiration] = []
         if self.use_llm:
-            candidates = self.candidates(tree, node_id, cell_text, rng)
+            candidates = self.candidates(tree, node_id, cell, rng)
             chosen = self.rank(candidates, cell_text, str(architecture_id)) if candidates else None
         else:
             chosen = self.knowledge.random(rng, node.used_inspirations)

@@ -1,9 +1,11 @@
 """The Reflector: immediate feedback from the verifier, and design experience from records.
 
-*Immediate feedback*: every block the Modifier writes is verified (:func:`nader.ir.check_text`)
-in the role it is meant for; the verifier's exact messages go back to the Modifier. A valid cell
-whose canonical hash is already known (a :class:`~nader.ir.DedupIndex` of the tree's hashes) is
-reported as a duplicate of that architecture, so the Modifier can try a different change.
+*Immediate feedback*: every block the Modifier writes is named for its role, then parsed and
+verified once (:func:`nader.ir.check_text`) in the role it is meant for; the verifier's exact
+messages go back to the Modifier, and the verified blocks (with their reports) go on to the team.
+A valid cell whose canonical hash is already known (the session's
+:class:`~nader.agents.known.KnownDesigns`) is reported as a duplicate of that architecture, so the
+Modifier can try a different change.
 
 *Design experience*: each stage of each design becomes a record — failure, failure-to-success or
 success — that the LLM turns into short tips; tips are categorised from the error codes and
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nader.agents import tasks
+from nader.agents.blocks import safe_cell_name
 from nader.agents.calls import AgentCaller
 from nader.agents.experience import (
     ACCURACY_DROP,
@@ -31,11 +34,11 @@ from nader.agents.experience import (
     parse_tips,
 )
 from nader.agents.extraction import ExtractedBlock
+from nader.agents.known import KnownDesigns
 from nader.agents.prompts import PromptBook
-from nader.ir.canonical import DedupIndex
 from nader.ir.check import check_text
-from nader.ir.graph import Role
-from nader.ir.ops import OperatorRegistry
+from nader.ir.graph import Block, Role
+from nader.ir.registry import OperatorRegistry
 from nader.ir.verify import BlockReport
 from nader.llm.base import BudgetExhausted, LLMError
 
@@ -64,6 +67,13 @@ class Feedback:
     def text(self) -> str:
         return "\n".join(p.message for p in self.problems)
 
+    @property
+    def verified(self) -> tuple[Block, ...]:
+        """The verified blocks, as parsed (only when the check passed)."""
+        if self.problems:
+            return ()
+        return tuple(r.structure.block for r in self.reports if r.structure is not None)
+
 
 def format_problem(stage: str) -> Problem:
     return Problem(
@@ -79,7 +89,7 @@ class Reflector:
     prompts: PromptBook
     registry: OperatorRegistry
     experience: ExperiencePool | None = None
-    dedup: DedupIndex = field(default_factory=DedupIndex)
+    known: KnownDesigns = field(default_factory=KnownDesigns)
     tips_per_prompt: int = 5
 
     # -- immediate feedback
@@ -93,17 +103,19 @@ class Reflector:
         problems = [Problem(d.code, str(d)) for r in report.blocks for d in r.errors]
         return problems, report.blocks[0] if report.blocks else None
 
-    def check_cell(self, blocks: Sequence[ExtractedBlock]) -> Feedback:
-        """Verify the answer's cell (the first block not named as a stem or downsample)."""
+    def check_cell(self, blocks: Sequence[ExtractedBlock], default_name: str) -> Feedback:
+        """Verify the answer's cell (the first block not named as a stem or downsample), named
+        as a cell (its own name made safe, else ``default_name``)."""
         if not blocks:
             return Feedback((format_problem("cell"),))
         cells = [b for b in blocks if not any(w in b.name.lower() for w in ("stem", "downsample"))]
-        cell = cells[0] if cells else blocks[0]
+        chosen = cells[0] if cells else blocks[0]
+        cell = chosen.renamed(safe_cell_name(chosen.name, default_name))
         problems, report = self._verify(cell, Role.CELL)
         reports = (report,) if report is not None else ()
         if problems or report is None:
             return Feedback(tuple(problems), (cell,), reports)
-        known = self.dedup.lookup(report.hash) if report.hash else None
+        known = self.known.cell_twin(report.hash) if report.hash else None
         if known is not None:
             message = (
                 f"[duplicate] the new cell is isomorphic to architecture {known}, which is already "
@@ -113,9 +125,10 @@ class Reflector:
         return Feedback((), (cell,), reports, report.hash)
 
     def check_stem_downsample(
-        self, blocks: Sequence[ExtractedBlock], stem_scale: int | None
+        self, blocks: Sequence[ExtractedBlock], stem_scale: int | None, cell_name: str
     ) -> Feedback:
-        """Verify a stem and a downsample block (found by name, else by position)."""
+        """Verify a stem and a downsample block (found by name, else by position), named
+        ``<cell>_stem`` and ``<cell>_downsample`` after the cell they go with."""
         stage = "stem and downsample blocks"
         if not blocks:
             return Feedback((format_problem(stage),))
@@ -135,7 +148,8 @@ class Reflector:
                     )
                 )
                 continue
-            found, report = self._verify(block, role, stem_scale if role is Role.STEM else None)
+            named = block.renamed(f"{cell_name}_{role.value}")
+            found, report = self._verify(named, role, stem_scale if role is Role.STEM else None)
             problems.extend(found)
             if report is not None:
                 reports.append(report)

@@ -1,27 +1,26 @@
 """The modification tree: architectures as nodes, applied suggestions as edges.
 
-A node holds what is known about one architecture — its network text, canonical hash, costs,
+A node holds what is known about one architecture — its network (IR), canonical hash, costs,
 status, validation and test accuracy — and the edge into it is the suggestion that produced it.
 Selection policies read ``valid_acc`` only; ``test_acc`` is stored for reporting and never used to
 choose. The tree also remembers, per node, which inspirations were already proposed for it, so
-the Proposer never proposes one twice for the same node. The whole tree is plain JSON.
+the Proposer never proposes one twice for the same node.
+
+In a session the tree is a *view*: :mod:`nader.session.records` builds it from the run store's
+records and applies every change the store takes. It has no persistence of its own.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from nader.errors import ConfigError
+from nader.ir.graph import Network
 
 Status = Literal["pending", "trained", "failed", "duplicate"]
 STATUSES: tuple[str, ...] = ("pending", "trained", "failed", "duplicate")
-TREE_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -30,7 +29,8 @@ class TreeNode:
 
     id: int
     parent: int | None
-    network_text: str
+    #: None for a design that never produced a verified network
+    network: Network | None
     suggestion: str | None = None
     inspiration_key: str | None = None
     hash: str | None = None
@@ -47,23 +47,9 @@ class TreeNode:
     def trained(self) -> bool:
         return self.status == "trained" and self.valid_acc is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TreeNode:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"tree node has unknown fields: {', '.join(sorted(unknown))}")
-        node = cls(**data)
-        if node.status not in STATUSES:
-            raise ConfigError(f"tree node {node.id} has unknown status {node.status!r}")
-        return node
-
 
 class ModificationTree:
-    """Nodes by id, children lists, and JSON persistence."""
+    """Nodes by id and children lists."""
 
     def __init__(self) -> None:
         self._nodes: dict[int, TreeNode] = {}
@@ -71,10 +57,10 @@ class ModificationTree:
         self.root_id: int | None = None
 
     # -- building
-    def add_root(self, network_text: str, **metrics: Any) -> TreeNode:
+    def add_root(self, network: Network | None, **metrics: Any) -> TreeNode:
         if self.root_id is not None:
             raise ConfigError("the tree already has a root")
-        node = TreeNode(id=0, parent=None, network_text=network_text, **metrics)
+        node = TreeNode(id=0, parent=None, network=network, **metrics)
         self._insert(node)
         self.root_id = node.id
         return node
@@ -85,7 +71,7 @@ class ModificationTree:
     def add_child(
         self,
         parent: int,
-        network_text: str,
+        network: Network | None,
         *,
         suggestion: str | None,
         inspiration_key: str | None = None,
@@ -100,7 +86,7 @@ class ModificationTree:
         node = TreeNode(
             id=ident,
             parent=parent,
-            network_text=network_text,
+            network=network,
             suggestion=suggestion,
             inspiration_key=inspiration_key,
             depth=self._nodes[parent].depth + 1,
@@ -169,49 +155,3 @@ class ModificationTree:
         """The trained node with the highest validation accuracy (ties: earliest)."""
         trained = self.trained()
         return max(trained, key=lambda n: (n.valid_acc, -n.id)) if trained else None
-
-    # -- persistence
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": TREE_FORMAT_VERSION,
-            "root": self.root_id,
-            "nodes": [node.to_dict() for node in self],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModificationTree:
-        if data.get("version") != TREE_FORMAT_VERSION:
-            raise ConfigError(f"unsupported tree format version {data.get('version')!r}")
-        tree = cls()
-        nodes = [TreeNode.from_dict(item) for item in data.get("nodes", [])]
-        for node in sorted(nodes, key=lambda n: n.id):
-            if node.parent is not None and node.parent not in tree._nodes:
-                raise ConfigError(f"tree node {node.id} names unknown parent {node.parent}")
-            tree._insert(node)
-        tree.root_id = data.get("root")
-        if tree.root_id is not None and tree.root_id not in tree._nodes:
-            raise ConfigError(f"tree root {tree.root_id} is not a node")
-        return tree
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> ModificationTree:
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"tree file is not valid JSON: {err}") from err
-
-    def save(self, path: str | Path) -> None:
-        """Write atomically (a killed run never leaves half a tree)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(self.to_json())
-        os.replace(temporary, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> ModificationTree:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))

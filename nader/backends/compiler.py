@@ -21,11 +21,11 @@ from nader.backends.plan import NetworkPlan, NetworkPlanner
 from nader.backends.presets import DatasetPreset
 from nader.backends.profile import fvcore_macs
 from nader.backends.skeletons import Skeleton
-from nader.backends.width import Budget, SearchTrace, search_width
+from nader.backends.width import CostBudget, SearchTrace, search_width
 from nader.errors import BackendError, VerifyError
 from nader.ir.check import check_network
 from nader.ir.graph import Network
-from nader.ir.ops import OperatorRegistry
+from nader.ir.registry import OperatorRegistry
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class CompileResult:
     width: int
     #: distance to the next valid width (from the width search); None for a given width
     step: int | None
-    budget: Budget | None
+    budget: CostBudget | None
     fvcore_flops: int
     trace: SearchTrace | None = None
 
@@ -87,7 +87,7 @@ def compile_network(
     skeleton: Skeleton,
     dataset: DatasetPreset,
     width: int | None = None,
-    budget: Budget | None = None,
+    budget: CostBudget | None = None,
 ) -> CompileResult:
     """Compile ``network`` at ``width``, or at the largest width within ``budget``.
 

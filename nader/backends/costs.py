@@ -20,7 +20,8 @@ from nader.backends.plan import NetworkPlan, NetworkPlanner
 from nader.backends.presets import DatasetPreset
 from nader.backends.skeletons import Skeleton
 from nader.ir.graph import Network
-from nader.ir.ops import Cost, OperatorRegistry
+from nader.ir.ops import Cost
+from nader.ir.registry import OperatorRegistry
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,8 @@ from nader.backends.lowering import Lowering, LoweringContext, bind_symbols
 from nader.backends.plan import NETWORK_INPUT, BlockInstance, NetworkPlan
 from nader.errors import BackendError
 from nader.ir.expr import evaluate
+from nader.ir.graph import NodeKind, node_kind
 from nader.ir.structure import Structure
-
-
-def default_lowerings() -> Mapping[str, Lowering]:
-    """Every installed plugin's lowerings (built-ins included)."""
-    from nader.plugins.manager import build_runtime
-
-    return build_runtime().lowerings
 
 
 def node_context(instance: BlockInstance, node_id: int) -> LoweringContext:
@@ -75,15 +69,14 @@ def _lower_node(
             f"{where}: operator {spec.name!r} (from plugin {spec.source!r}) has no torch lowering; "
             "register one with register(spec, lowering=fn)"
         )
+    lowering_of = f"the lowering of operator {spec.name!r} (from plugin {spec.source!r})"
     try:
         module = lowering(node_context(instance, node_id))
-    except Exception as err:  # a plugin's lowering may fail in any way; name the node
-        raise BackendError(
-            f"{where}: lowering {spec.name!r} failed: {type(err).__name__}: {err}"
-        ) from err
+    except Exception as err:  # a lowering may fail in any way: the one guard, naming the node
+        raise BackendError(f"{where}: {lowering_of} raised {type(err).__name__}: {err}") from err
     if not isinstance(module, nn.Module):
         raise BackendError(
-            f"{where}: the lowering of {spec.name!r} returned {type(module).__name__}, not a torch.nn.Module"
+            f"{where}: {lowering_of} returned {type(module).__name__}, not a torch.nn.Module"
         )
     return module
 
@@ -104,7 +97,7 @@ def build_block(instance: BlockInstance, lowerings: Mapping[str, Lowering]) -> f
     block_shape: fx.Node | None = None
     for node_id in structure.order:
         spec = structure.specs[node_id]
-        if node_id in values or spec.name == "output":
+        if node_id in values or node_kind(spec.name) is NodeKind.OUTPUT:
             continue
         module = _lower_node(instance, node_id, lowerings)
         name = module_name(structure, node_id)
@@ -124,16 +117,13 @@ def build_block(instance: BlockInstance, lowerings: Mapping[str, Lowering]) -> f
     return module
 
 
-def build_network(
-    plan: NetworkPlan, lowerings: Mapping[str, Lowering] | None = None
-) -> fx.GraphModule:
+def build_network(plan: NetworkPlan, lowerings: Mapping[str, Lowering]) -> fx.GraphModule:
     """The whole planned network as a ``GraphModule`` taking images ``(B, 3, H, W)``.
 
-    :param lowerings: operator name → lowering; default: every installed plugin's
-        (:func:`nader.plugins.manager.build_runtime`).
+    :param lowerings: operator name → lowering (a runtime's ``lowerings``).
     :raises BackendError: an operator has no lowering, or a lowering failed (names the node).
     """
-    table = default_lowerings() if lowerings is None else lowerings
+    table = lowerings
     graph = fx.Graph()
     modules: dict[str, nn.Module] = {}
     values: dict[int, fx.Node] = {NETWORK_INPUT: graph.placeholder("images")}

@@ -32,8 +32,9 @@ from collections.abc import Iterator
 
 from nader.errors import NaderError
 from nader.ir.expr import Const, Sym, normalize
-from nader.ir.graph import Block, Network, Role
-from nader.ir.ops import OperatorRegistry, ParamProblem, bind_params
+from nader.ir.graph import OUTPUT_OP, SINGLE_INPUT_OP, Block, Network, Role
+from nader.ir.ops import ParamProblem, bind_params
+from nader.ir.registry import OperatorRegistry
 
 #: NAS-Bench-201's operation set, in its own order.
 NB201_OPERATIONS: tuple[str, ...] = (
@@ -280,9 +281,11 @@ class _Reader:
         by_op: dict[str, list[int]] = {}
         for node_id in self.nodes:
             by_op.setdefault(self.op(node_id), []).append(node_id)
-        if len(by_op.get("input", [])) != 1 or len(by_op.get("output", [])) != 1:
+        inputs = by_op.get(SINGLE_INPUT_OP, [])
+        outputs = by_op.get(OUTPUT_OP, [])
+        if len(inputs) != 1 or len(outputs) != 1:
             raise ArchStringError("a NAS-Bench-201 cell has one input and one output node")
-        (cell_input,), (cell_output,) = by_op["input"], by_op["output"]
+        (cell_input,), (cell_output,) = inputs, outputs
         if self.inputs[cell_input]:
             raise ArchStringError("the input node cannot have incoming edges")
         self.used.update((cell_input, cell_output))

@@ -9,7 +9,7 @@ instance's cost exact and per sample. No torch here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from nader.backends.presets import DatasetPreset
@@ -17,8 +17,9 @@ from nader.backends.skeletons import Skeleton, adapter_text
 from nader.errors import BackendError, Diagnostic, ExpressionError, VerifyError
 from nader.ir.expr import BinOp, Expr, Neg, evaluate
 from nader.ir.graph import Block, Network, Role
-from nader.ir.ops import Cost, OperatorRegistry
+from nader.ir.ops import Cost
 from nader.ir.parser import parse_block
+from nader.ir.registry import OperatorRegistry
 from nader.ir.shapes import TensorShape
 from nader.ir.structure import Limits, Structure, analyze_structure
 from nader.ir.verify import Probe, infer_shapes
@@ -139,13 +140,20 @@ class NetworkPlanner:
         dataset: DatasetPreset,
         *,
         limits: Limits | None = None,
+        verified: Sequence[Structure] = (),
     ) -> None:
+        """:param verified: structures the verifier already made of the network's blocks (a
+        design's reports), so they are not analysed again; matched by block identity."""
         self.network = network
         self.registry = registry
         self.skeleton = skeleton
         self.dataset = dataset
         self.limits = limits or Limits()
-        self._structures: dict[int, Structure] = {}
+        self._structures: dict[int, Structure] = {
+            id(structure.block): structure
+            for structure in verified
+            if any(structure.block is block for block in network.blocks)
+        }
         #: per (block, sizes): the placement, or the diagnostics of why it failed
         self._placed: dict[tuple[int, Probe], _Placed | tuple[Diagnostic, ...]] = {}
         self._blocks: dict[str, Block] = {}

@@ -9,8 +9,22 @@ The loaders themselves belong to the data package; this table is only what shape
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from nader.errors import ConfigError
+
+
+class DatasetShape(Protocol):
+    """What :func:`preset_for` reads of a loaded dataset (:class:`nader.data.DatasetSplits`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def image_size(self) -> tuple[int, int]: ...
+    @property
+    def num_classes(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -55,3 +69,22 @@ def dataset_preset(name: str) -> DatasetPreset:
 
 def _fold(name: str) -> str:
     return name.lower().replace("-", "").replace("_", "")
+
+
+def preset_for(
+    data: DatasetShape, max_params: int | None = None, max_flops: int | None = None
+) -> DatasetPreset:
+    """The compiler's view of a loaded dataset (classes, channels, square image size, budget)."""
+    height, width = data.image_size
+    if height != width:
+        raise ConfigError(
+            f"dataset {data.name!r} has {height}x{width} images; skeletons need square ones"
+        )
+    return DatasetPreset(
+        name=data.name,
+        num_classes=data.num_classes,
+        image_size=height,
+        channels=data.channels,
+        max_params=max_params,
+        max_flops=max_flops,
+    )

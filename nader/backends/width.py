@@ -35,7 +35,7 @@ MAX_WIDTH = 1 << 14
 
 
 @dataclass(frozen=True)
-class Budget:
+class CostBudget:
     """Upper bounds on params and on FLOPs (NAS-Bench-201 convention, per sample); None = no bound."""
 
     max_params: int | None = None
@@ -81,7 +81,7 @@ class WidthChoice:
 def search_largest_width(
     is_valid: Callable[[int], bool],
     measure: Measure,
-    budget: Budget,
+    budget: CostBudget,
     *,
     max_scan: int = MAX_SCAN_WIDTH,
     max_width: int = MAX_WIDTH,
@@ -164,7 +164,7 @@ class WidthResult:
     step: int
     plan: NetworkPlan
     cost: Cost
-    budget: Budget
+    budget: CostBudget
     trace: SearchTrace
 
 
@@ -176,7 +176,7 @@ def plan_if_valid(planner: NetworkPlanner, width: int) -> NetworkPlan | None:
         return None
 
 
-def search_width(planner: NetworkPlanner, budget: Budget, **limits: int) -> WidthResult:
+def search_width(planner: NetworkPlanner, budget: CostBudget, **limits: int) -> WidthResult:
     """Largest valid width whose network meets ``budget``, using the IR cost model only."""
 
     def measure(width: int) -> Cost | None:

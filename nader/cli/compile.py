@@ -83,7 +83,7 @@ def _fail(message: str, code: int) -> int:
 def run_compile(args: argparse.Namespace, runtime: Any) -> int:
     from nader.backends.presets import dataset_preset
     from nader.backends.skeletons import skeleton_named
-    from nader.backends.width import Budget
+    from nader.backends.width import CostBudget
     from nader.ir.parser import parse_network
 
     if args.width is not None and args.max_flops is not None:
@@ -98,12 +98,12 @@ def run_compile(args: argparse.Namespace, runtime: Any) -> int:
         dataset = dataset_preset(args.dataset or skeleton.default_dataset)
     except ConfigError as err:
         return _fail(str(err), 2)
-    budget: Budget | None = None
+    budget: CostBudget | None = None
     if args.width is None:
         if args.max_params is not None or args.max_flops is not None:
-            budget = Budget(args.max_params, args.max_flops)
+            budget = CostBudget(args.max_params, args.max_flops)
         elif dataset.max_params is not None or dataset.max_flops is not None:
-            budget = Budget(dataset.max_params, dataset.max_flops)
+            budget = CostBudget(dataset.max_params, dataset.max_flops)
         else:
             return _fail(
                 f"dataset {dataset.name!r} has no budget preset; give --width or a budget", 2

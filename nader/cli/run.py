@@ -26,8 +26,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run_command(args: argparse.Namespace, runtime: Any) -> int:
+    from nader.cli.progress import Progress
     from nader.session.config import load_config
-    from nader.session.progress import Progress
     from nader.session.runner import Session
 
     config, _ = load_config(Path(args.config), args.overrides)

@@ -15,7 +15,7 @@ from nader.data.errors import DatasetError
 from nader.data.request import DatasetRequest
 
 if TYPE_CHECKING:
-    from nader.plugins.manager import Runtime
+    from nader.plugins.registries import Runtime
 
 
 def load_dataset(
@@ -24,21 +24,17 @@ def load_dataset(
     data_dir: str | Path | None = None,
     split_file: str | Path | None = None,
     seed: int = 0,
-    runtime: Runtime | None = None,
+    runtime: Runtime,
 ) -> DatasetSplits:
     """Load dataset ``name`` (``cifar10``, ``cifar100``, ``imagenet16-120``, ``digits``, ``synthetic``
     or a plugin's) from ``data_dir``.
 
     :param split_file: a NAS-Bench-201 split file; without one the dataset's seeded default split.
     :param seed: seed of the default split.
-    :param runtime: the plugin runtime to look ``name`` up in; a fresh one when omitted.
+    :param runtime: the plugin runtime to look ``name`` up in.
     :raises DatasetError: files missing, corrupt or unsafe, or a split that does not fit the data.
     :raises PluginError: no dataset of that name is registered.
     """
-    if runtime is None:
-        from nader.plugins.manager import build_runtime
-
-        runtime = build_runtime()
     factory = runtime.datasets.get(name)
     request = DatasetRequest(
         data_dir=Path(data_dir) if data_dir is not None else None,

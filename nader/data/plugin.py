@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nader.plugins.hookspecs import hookimpl
+from nader.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from nader.data.base import DatasetSplits
@@ -46,7 +46,7 @@ def synthetic(request: DatasetRequest) -> DatasetSplits:
     return load_synthetic(request)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_datasets(register: Callable[..., Any]) -> None:
     register("cifar10", cifar10)
     register("cifar100", cifar100)

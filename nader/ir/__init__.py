@@ -18,9 +18,10 @@ from nader.ir.canonical import DedupIndex, canonical_hash
 from nader.ir.check import check_network, check_text
 from nader.ir.expr import Const, Expr, Sym, evaluate, normalize
 from nader.ir.graph import Block, Edge, Network, Node, Role
-from nader.ir.ops import Cost, OperatorRegistry, OperatorSpec, OpParams
+from nader.ir.ops import Cost, OperatorSpec, OpParams
 from nader.ir.parser import parse_block, parse_network
 from nader.ir.printer import print_block, print_network
+from nader.ir.registry import OperatorRegistry
 from nader.ir.shapes import ShapeProblem, TensorShape
 from nader.ir.structure import Limits
 from nader.ir.verify import BlockReport, Probe, default_probe, verify_block

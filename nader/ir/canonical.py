@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from nader.errors import VerifyError
 from nader.ir.expr import Expr, normalize
 from nader.ir.graph import Block
-from nader.ir.ops import BoundParams, OperatorRegistry
+from nader.ir.ops import BoundParams
+from nader.ir.registry import OperatorRegistry
 from nader.ir.structure import Limits, Structure, analyze_structure
 
 HASH_HEX_CHARS = 32  # 128 bits

@@ -11,8 +11,8 @@ from typing import Any
 
 from nader.errors import BlockSyntaxError
 from nader.ir.graph import Network, Role
-from nader.ir.ops import OperatorRegistry
 from nader.ir.parser import parse_network
+from nader.ir.registry import OperatorRegistry
 from nader.ir.structure import Limits
 from nader.ir.verify import BlockReport, Probe, default_probe, verify_block
 

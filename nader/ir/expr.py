@@ -124,11 +124,6 @@ def measure(expr: Expr) -> tuple[int, int]:
     return deepest, nodes
 
 
-def depth_of(expr: Expr) -> int:
-    """Nesting depth of an expression (leaves have depth 1)."""
-    return measure(expr)[0]
-
-
 def check_size(expr: Expr) -> None:
     """Raise :class:`ExpressionError` when ``expr`` is deeper or larger than the limits.
 

@@ -25,8 +25,40 @@ class Role(str, Enum):
     DOWNSAMPLE = "downsample"
 
 
+class NodeKind(str, Enum):
+    """The closed set of structural kinds a node has, after torch.fx's node kinds.
+
+    A block input is fx's ``placeholder``, the block's result its ``output``; every other node
+    calls an operator (fx's ``call_module``). Operators are the open, pluggable set; these kinds
+    are not, and this module is the one place that says which operator names are which.
+    """
+
+    INPUT = "placeholder"
+    OUTPUT = "output"
+    OPERATOR = "call_module"
+
+
+#: Block input operators: ``input`` for one-input blocks, ``input1``/``input2`` (in that order)
+#: for two-input (DARTS-style) blocks.
 INPUT_OPS = ("input", "input1", "input2")
+SINGLE_INPUT_OP = "input"
+TWO_INPUT_OPS = ("input1", "input2")
 OUTPUT_OP = "output"
+
+
+def node_kind(op: str) -> NodeKind:
+    """The structural kind of an operator name as written (case-insensitive, like the registry)."""
+    lowered = op.lower()
+    if lowered in INPUT_OPS:
+        return NodeKind.INPUT
+    if lowered == OUTPUT_OP:
+        return NodeKind.OUTPUT
+    return NodeKind.OPERATOR
+
+
+def is_boundary(op: str) -> bool:
+    """Whether ``op`` is a block input or the output (a graph boundary, not a layer)."""
+    return node_kind(op) is not NodeKind.OPERATOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +74,8 @@ class Node:
     has_call: bool = False  # written with parentheses, e.g. ``ReLU()``
 
     @property
-    def is_input(self) -> bool:
-        return self.op in INPUT_OPS
-
-    @property
-    def is_output(self) -> bool:
-        return self.op == OUTPUT_OP
+    def kind(self) -> NodeKind:
+        return node_kind(self.op)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +99,7 @@ class Block:
 
     @property
     def is_two_input(self) -> bool:
-        ops = {node.op for node in self.nodes}
-        return "input1" in ops or "input2" in ops
+        return any(node.op.lower() in TWO_INPUT_OPS for node in self.nodes)
 
     def role(self) -> Role:
         """Role from the name (``stem`` / ``downsample`` inside it) or else from position."""

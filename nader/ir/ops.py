@@ -5,21 +5,19 @@ model (defaults, types), a pure shape rule, a cost rule, and whether inputs comm
 operator never touches the verifier, the hash or the cost model; the backend looks up a
 lowering by the same name.
 
-There is no global registry: :func:`nader.ir.builtin_ops.default_registry` builds a fresh one,
-and the plugin manager builds one from every plugin's ``register_operators`` hook.
+The registry that holds them is :mod:`nader.ir.registry`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from nader.errors import ExpressionError, PluginError
+from nader.errors import ExpressionError
 from nader.ir.expr import BinOp, Const, Neg, Sym, check_size, evaluate, symbols_of
 from nader.ir.graph import Node, Value
 from nader.ir.shapes import ShapeProblem, TensorShape
@@ -202,8 +200,11 @@ class BoundParams:
         if found is None:
             try:
                 evaluated = self.evaluate(spec, env, key)
-                out = spec.shape_rule(inputs, evaluated.values)
-                cost = spec.cost_rule(inputs, out, evaluated.values)
+                if spec.source == BUILTIN_SOURCE:  # tested here; the hot path pays no guard
+                    out = spec.shape_rule(inputs, evaluated.values)
+                    cost = spec.cost_rule(inputs, out, evaluated.values)
+                else:
+                    out, cost = _guarded_rules(spec, inputs, evaluated.values)
                 found = Applied(out, cost, evaluated.largest)
             except ExpressionError as err:
                 found = ("expression", "expression-error", str(err))
@@ -245,6 +246,52 @@ class BoundParams:
             return ("shape", problem.code, problem.message)
         values["_spatial"] = self.spatial
         return Evaluated(MappingProxyType(values), largest)
+
+
+#: The diagnostic code of a plugin's rule that crashed or returned the wrong type.
+PLUGIN_RULE_ERROR = "plugin-error"
+
+
+def _guarded_rules(
+    spec: OperatorSpec, inputs: list[TensorShape], values: Mapping[str, Any]
+) -> tuple[TensorShape, Cost]:
+    """A plugin's shape and cost rules, called so that a crash or a wrong result becomes a
+    ``plugin-error`` problem of the node (naming operator and plugin), never a traceback."""
+    prefix = f"{spec.name} (from plugin {spec.source!r}): its"
+    try:
+        out = spec.shape_rule(inputs, values)
+    except (ShapeProblem, ExpressionError):
+        raise  # the rule's own verdict on its inputs, meant for the user
+    except Exception as err:
+        raise ShapeProblem(
+            PLUGIN_RULE_ERROR, f"{prefix} shape rule raised {type(err).__name__}: {err}"
+        ) from err
+    if not (
+        isinstance(out, TensorShape)
+        and len(out.dims) == len(out.spatial)
+        and all(isinstance(d, int) and not isinstance(d, bool) for d in out.dims)
+    ):
+        raise ShapeProblem(
+            PLUGIN_RULE_ERROR,
+            f"{prefix} shape rule returned {out!r}, not a TensorShape of integers",
+        )
+    try:
+        cost = spec.cost_rule(inputs, out, values)
+    except (ShapeProblem, ExpressionError):
+        raise
+    except Exception as err:
+        raise ShapeProblem(
+            PLUGIN_RULE_ERROR, f"{prefix} cost rule raised {type(err).__name__}: {err}"
+        ) from err
+    if not (
+        isinstance(cost, Cost)
+        and all(isinstance(v, int) and v >= 0 for v in (cost.params, cost.flops, cost.macs))
+    ):
+        raise ShapeProblem(
+            PLUGIN_RULE_ERROR,
+            f"{prefix} cost rule returned {cost!r}, not a Cost of non-negative integers",
+        )
+    return out, cost
 
 
 class Applied(NamedTuple):
@@ -306,10 +353,9 @@ def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, s
     return ("invalid-parameter", f"{spec.name} parameter {location!r}: {message}")
 
 
-@functools.lru_cache(maxsize=8192)
-def _bind_cached(
-    spec: OperatorSpec, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]
-) -> BoundParams:
+def bind_params_unchecked(spec: OperatorSpec, node: Node) -> BoundParams:
+    """:func:`bind_params` without the size check (the caller made it)."""
+    args, kwargs = node.args, node.kwargs
     values: dict[str, Any] = {}
     if spec.varargs is not None:
         if args:
@@ -354,41 +400,18 @@ def _bind_cached(
 
 
 def bind_params(spec: OperatorSpec, node: Node) -> BoundParams:
-    """Validate a node's arguments against its operator (cached: nodes repeat a lot).
-
-    The parser gives nodes written alike the very same argument tuples, so the first cache is
-    keyed by identity (no hashing of expression trees); the second by value. Expressions are
-    size-checked before they are hashed (the parser already does this; it guards nodes built
-    in code), so hashing and evaluating them never recurse deeply.
+    """Validate a node's arguments against its operator (:meth:`OperatorRegistry.bind`
+    memoizes this per registry). Expressions are size-checked first (the parser already does
+    this; it guards nodes built in code), so hashing and evaluating them never recurse deeply.
     """
-    key = (id(spec), id(node.args), id(node.kwargs))
-    hit = _BY_IDENTITY.get(key)
-    if hit is not None and hit[0] is spec and hit[1] is node.args and hit[2] is node.kwargs:
-        result = hit[3]
-    else:
-        result = _bind_by_value(spec, node)
-        if len(_BY_IDENTITY) >= _IDENTITY_LIMIT:
-            _BY_IDENTITY.clear()
-        _BY_IDENTITY[key] = (spec, node.args, node.kwargs, result)
-    if isinstance(result, ParamProblem):
-        raise ParamProblem(result.code, result.message)
-    return result
+    check_value_sizes(spec, node)
+    return bind_params_unchecked(spec, node)
 
 
-def _bind_by_value(spec: OperatorSpec, node: Node) -> BoundParams | ParamProblem:
-    for value in node.args:
+def check_value_sizes(spec: OperatorSpec, node: Node) -> None:
+    """Every expression among ``node``'s arguments is within the size limits."""
+    for value in (*node.args, *(value for _, value in node.kwargs)):
         _check_value_size(spec, value)
-    for _, value in node.kwargs:
-        _check_value_size(spec, value)
-    try:
-        return _bind_cached(spec, node.args, node.kwargs)
-    except ParamProblem as problem:
-        return problem
-    except TypeError:  # unhashable value; cannot happen with parser output
-        try:
-            return _bind_cached.__wrapped__(spec, node.args, node.kwargs)
-        except ParamProblem as problem:
-            return problem
 
 
 def _check_value_size(spec: OperatorSpec, value: Value) -> None:
@@ -398,95 +421,6 @@ def _check_value_size(spec: OperatorSpec, value: Value) -> None:
                 check_size(item)
             except ExpressionError as err:
                 raise ParamProblem("expression-too-large", f"{spec.name}: {err}") from None
-
-
-_BY_IDENTITY: dict[tuple[int, int, int], tuple[Any, ...]] = {}
-_IDENTITY_LIMIT = 8192
-
-
-@dataclass
-class OperatorRegistry:
-    """Host-owned table of operators; filled through ``register`` (built-ins and plugins alike)."""
-
-    _specs: dict[str, OperatorSpec] = field(default_factory=dict)
-    _folded: dict[str, str] = field(default_factory=dict)
-
-    def register(self, spec: OperatorSpec, *, plugin: str = BUILTIN_SOURCE) -> None:
-        """Add ``spec``; a name already taken (ignoring case) is an error naming both plugins."""
-        if not isinstance(spec, OperatorSpec):
-            raise PluginError(
-                f"plugin {plugin!r} registered {spec!r}, which is not an OperatorSpec"
-            )
-        _validate_spec(spec, plugin)
-        spec = _with_source(spec, plugin)
-        for name in (spec.name, *spec.aliases):
-            folded = name.lower()
-            if folded in self._folded:
-                other = self._specs[self._folded[folded]]
-                raise PluginError(
-                    f"operator {name!r} from plugin {plugin!r} clashes with {other.name!r} "
-                    f"from plugin {other.source!r}"
-                )
-        self._specs[spec.name] = spec
-        for name in (spec.name, *spec.aliases):
-            self._folded[name.lower()] = spec.name
-
-    def get(self, name: str) -> OperatorSpec | None:
-        """Exact name first, then case-insensitive (the corpus writes both ``concat`` and ``Concat``)."""
-        spec = self._specs.get(name)
-        if spec is not None:
-            return spec
-        canonical = self._folded.get(name.lower())
-        return self._specs[canonical] if canonical is not None else None
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.get(name) is not None
-
-    def __iter__(self) -> Iterator[OperatorSpec]:
-        return iter(self._specs.values())
-
-    def __len__(self) -> int:
-        return len(self._specs)
-
-    def names(self) -> list[str]:
-        return list(self._specs)
-
-    def closest(self, name: str) -> list[str]:
-        """Names that look like ``name``, for "did you mean" hints."""
-        import difflib
-
-        return difflib.get_close_matches(name, list(self._specs), n=3, cutoff=0.6)
-
-
-def _with_source(spec: OperatorSpec, plugin: str) -> OperatorSpec:
-    if spec.source == plugin:
-        return spec
-    from dataclasses import replace
-
-    return replace(spec, source=plugin)
-
-
-def _validate_spec(spec: OperatorSpec, plugin: str) -> None:
-    problems: list[str] = []
-    if not isinstance(spec.name, str) or not spec.name.isidentifier():
-        problems.append(f"name {spec.name!r} is not an identifier")
-    if not callable(spec.shape_rule):
-        problems.append("shape_rule is not callable")
-    if not callable(spec.cost_rule):
-        problems.append("cost_rule is not callable")
-    if not (isinstance(spec.params, type) and issubclass(spec.params, BaseModel)):
-        problems.append("params is not a pydantic model class")
-    if not isinstance(spec.min_inputs, int) or spec.min_inputs < 0:
-        problems.append("min_inputs must be a non-negative integer")
-    if spec.max_inputs is not None and (
-        not isinstance(spec.max_inputs, int) or spec.max_inputs < spec.min_inputs
-    ):
-        problems.append("max_inputs must be None or an integer >= min_inputs")
-    if problems:
-        raise PluginError(
-            f"plugin {plugin!r} registered an invalid operator {getattr(spec, 'name', '?')!r}: "
-            + "; ".join(problems)
-        )
 
 
 def check_positive(spec: OperatorSpec, values: Mapping[str, Any]) -> None:

@@ -14,7 +14,7 @@ import heapq
 
 from nader.ir.canonical import LabelledGraph, _format_value, canonical_labelling, graph_structure
 from nader.ir.graph import Block, Network
-from nader.ir.ops import OperatorRegistry
+from nader.ir.registry import OperatorRegistry
 from nader.ir.structure import Structure
 
 

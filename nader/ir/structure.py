@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 
 from nader.errors import Diagnostic
 from nader.ir.expr import SPATIAL_SYMBOLS, SYMBOLS, normalize
-from nader.ir.graph import Block, Role
-from nader.ir.ops import BoundParams, OperatorRegistry, OperatorSpec, ParamProblem, bind_params
+from nader.ir.graph import (
+    OUTPUT_OP,
+    SINGLE_INPUT_OP,
+    TWO_INPUT_OPS,
+    Block,
+    NodeKind,
+    Role,
+    node_kind,
+)
+from nader.ir.ops import BoundParams, OperatorSpec, ParamProblem
+from nader.ir.registry import OperatorRegistry
 
 
 @dataclass(frozen=True)
@@ -137,8 +146,16 @@ def analyze_structure(
     if sum(len(e.sources) for e in block.edges) > limits.max_edges:
         structure.error("resource-limit", f"block has more than {limits.max_edges} edges")
         return structure
+    defined = _resolve_nodes(structure, registry)
+    _find_boundaries(structure)
+    inputs, consumers, wiring_ok = _wire_edges(structure, defined)
+    _order_and_reach(structure, defined, inputs, consumers, wiring_ok)
+    return structure
 
-    # -- nodes: ids, operators, parameters
+
+def _resolve_nodes(structure: Structure, registry: OperatorRegistry) -> dict[int, int]:
+    """Pass 1: ids, operators and parameters of every node; returns node id → its line."""
+    block = structure.block
     defined: dict[int, int] = {}
     lines, specs, params, broken = (
         structure.lines,
@@ -177,7 +194,7 @@ def analyze_structure(
             continue
         specs[node_id] = spec
         try:
-            bound = bind_params(spec, node)
+            bound = registry.bind(spec, node)
         except ParamProblem as problem:
             structure.error(problem.code, problem.message, node_id)
             broken.add(node_id)
@@ -187,15 +204,18 @@ def analyze_structure(
         suspicious = used and not (used <= allowed and not (spec.layer and used & SPATIAL_SYMBOLS))
         if suspicious and not _check_symbols(structure, node_id, spec, bound, allowed):
             broken.add(node_id)
+    return defined
 
-    # -- inputs and outputs for the block's kind
+
+def _find_boundaries(structure: Structure) -> None:
+    """Pass 2: the block's input nodes and its output, as its kind (one or two inputs) wants."""
     by_op: dict[str, list[int]] = {}
     for node_id, spec in structure.specs.items():
         by_op.setdefault(spec.name, []).append(node_id)
     singles, firsts, seconds = (
-        by_op.get("input", []),
-        by_op.get("input1", []),
-        by_op.get("input2", []),
+        by_op.get(SINGLE_INPUT_OP, []),
+        by_op.get(TWO_INPUT_OPS[0], []),
+        by_op.get(TWO_INPUT_OPS[1], []),
     )
     if structure.two_input:
         if singles:
@@ -204,7 +224,7 @@ def analyze_structure(
                 "a two-input block uses input1 and input2, not input",
                 singles[0],
             )
-        for name, found in (("input1", firsts), ("input2", seconds)):
+        for name, found in zip(TWO_INPUT_OPS, (firsts, seconds), strict=True):
             if not found:
                 structure.error("missing-input", f"a two-input block needs a node N:{name}")
             for extra in found[1:]:
@@ -218,7 +238,7 @@ def analyze_structure(
                 "extra-input", "the block has several input nodes; keep exactly one", extra
             )
         structure.input_ids = tuple(singles[:1])
-    outputs = by_op.get("output", [])
+    outputs = by_op.get(OUTPUT_OP, [])
     if not outputs:
         structure.error("no-output", "the block has no output node; add a line N:output")
     for extra in outputs[1:]:
@@ -227,7 +247,13 @@ def analyze_structure(
         )
     structure.output_id = outputs[0] if outputs else None
 
-    # -- edges
+
+def _wire_edges(
+    structure: Structure, defined: dict[int, int]
+) -> tuple[dict[int, list[int]], dict[int, list[int]], bool]:
+    """Pass 3: every node's inputs (in edge order) and consumers, and the arity of each node;
+    returns (inputs, consumers, whether every edge names defined nodes)."""
+    block = structure.block
     inputs: dict[int, list[int]] = {node_id: [] for node_id in defined}
     consumers: dict[int, list[int]] = {node_id: [] for node_id in defined}
     wiring_ok = True
@@ -251,7 +277,8 @@ def analyze_structure(
         )
     for node_id, spec in structure.specs.items():
         count = len(inputs[node_id])
-        if spec.name in ("input", "input1", "input2") and count:
+        kind = node_kind(spec.name)
+        if kind is NodeKind.INPUT and count:
             structure.error(
                 "input-has-inputs",
                 f"{spec.name} node {node_id} is the block's input and cannot receive edges "
@@ -259,7 +286,7 @@ def analyze_structure(
                 node_id,
             )
             structure.broken.add(node_id)
-        elif spec.name == "output":
+        elif kind is NodeKind.OUTPUT:
             if count != 1:
                 structure.error(
                     "output-arity",
@@ -277,7 +304,7 @@ def analyze_structure(
                 node_id,
             )
             structure.broken.add(node_id)
-        if spec.name == "output" and consumers[node_id]:
+        if kind is NodeKind.OUTPUT and consumers[node_id]:
             structure.error(
                 "output-has-consumers",
                 f"output node {node_id} feeds {', '.join(map(str, consumers[node_id]))}; nothing "
@@ -285,9 +312,19 @@ def analyze_structure(
                 node_id,
             )
     structure.inputs = {k: tuple(v) for k, v in inputs.items()}
+    return inputs, consumers, wiring_ok
 
-    # -- acyclicity and a deterministic topological order (ties broken by source position),
-    # then reachability both ways
+
+def _order_and_reach(
+    structure: Structure,
+    defined: dict[int, int],
+    inputs: dict[int, list[int]],
+    consumers: dict[int, list[int]],
+    wiring_ok: bool,
+) -> None:
+    """Pass 4: acyclicity and a deterministic topological order (ties broken by source
+    position), then reachability both ways: from the input, and onto the output."""
+    block = structure.block
     order = _stable_topological(block, defined, inputs, consumers)
     if len(order) != len(defined):
         ordered = set(order)
@@ -300,7 +337,7 @@ def analyze_structure(
             "to output",
             min(loop),
         )
-        return structure
+        return
     structure.acyclic = wiring_ok
     structure.order = order
 
@@ -321,10 +358,11 @@ def analyze_structure(
                 feeds_output.add(current)
                 stack.extend(inputs[current])
     if len(reached) == len(feeds_output) == len(order) and not structure.errors:
-        return structure  # every node is computed from the input and reaches the output
+        return  # every node is computed from the input and reaches the output
     for node_id in structure.order:
         spec = structure.specs.get(node_id)
-        if spec is not None and spec.name in ("input", "input1", "input2"):
+        kind = node_kind(spec.name) if spec is not None else NodeKind.OPERATOR
+        if kind is NodeKind.INPUT:
             if (
                 node_id in structure.input_ids
                 and node_id not in feeds_output
@@ -334,7 +372,7 @@ def analyze_structure(
                     "unused-node", f"input node {node_id} does not reach the output", node_id
                 )
             continue
-        if spec is not None and spec.name == "output" and node_id != structure.output_id:
+        if kind is NodeKind.OUTPUT and node_id != structure.output_id:
             continue  # an extra output: reported as such already
         if not inputs[node_id] and not consumers[node_id]:
             structure.error(
@@ -356,7 +394,6 @@ def analyze_structure(
                 "connect it onwards (e.g. into an Add or concat) or delete it",
                 node_id,
             )
-    return structure
 
 
 def _one_cycle(

@@ -40,7 +40,7 @@ from nader.llm.recording import (
     utc_now,
 )
 from nader.llm.replay import ReplayProvider
-from nader.llm.usage import Budget, UsageLedger
+from nader.llm.usage import Budget, UsageEntry, UsageLedger
 
 log = logging.getLogger("nader.llm")
 
@@ -91,7 +91,7 @@ class LLMClient:
     ) -> LLMClient:
         """Build the provider named by ``config.provider`` from the runtime's registry."""
         factory = runtime.llm_providers.get(config.provider)
-        return cls(factory(config), config, run_dir=run_dir, sleep=sleep, rng=rng)
+        return cls(factory(config, runtime), config, run_dir=run_dir, sleep=sleep, rng=rng)
 
     def __repr__(self) -> str:
         return f"LLMClient(provider={self.provider!r}, model={self.config.model!r})"
@@ -225,11 +225,17 @@ class LLMClient:
             self._log.append(record)
 
     def _account(self, record: CallRecord) -> None:
-        self.usage.add_call(
-            role=record.role,
-            architecture=record.architecture,
-            usage=record.usage,
-            cost_usd=record.cost_usd,
-            failed=record.error is not None,
-            retries=len(record.failed_attempts),
+        self.usage.add(
+            UsageEntry(
+                task=record.task,
+                role=record.role,
+                architecture=record.architecture,
+                provider=record.provider,
+                model=record.model,
+                usage=record.usage,
+                cost_usd=record.cost_usd,
+                latency_s=record.response.latency_s if record.response is not None else 0.0,
+                failed=record.error is not None,
+                retries=len(record.failed_attempts),
+            )
         )

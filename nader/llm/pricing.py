@@ -91,6 +91,11 @@ class PriceTable:
         return 0.0 if price is None else tokens * price.input / 1_000_000
 
 
+def estimate_tokens(text: str) -> int:
+    """The one tokenizer-free estimate of a text's tokens (budgets, the offline designer)."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
 def estimate_input_tokens(request: LLMRequest) -> int:
     """A tokenizer-free estimate of the request's prompt size, used by the budget check."""
     characters = sum(len(message.content) for message in request.messages)

@@ -1,15 +1,40 @@
-"""Running totals of tokens and dollars (per run, per agent role, per architecture) and budgets.
+"""The one usage ledger of a run: every LLM call, in order, and totals sliced by role and
+architecture; and the token/dollar budget checked against it.
 
-The ledger is only ever *added to*, from the same call records the client appends to the run
-directory, so a resumed run rebuilds exactly the totals it had when it stopped.
+The ledger is only ever *added to*: by :class:`~nader.llm.client.LLMClient` from the same call
+records it appends to the run directory (so a resumed run rebuilds exactly the totals it had when
+it stopped), or by :class:`AccountedLLM` around a bare provider (tests, notebooks). Agents never
+book usage; they read slices (:meth:`UsageLedger.since`, :meth:`UsageLedger.for_architecture`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
-from nader.llm.base import BudgetExhausted, Usage
+from nader.llm.base import BudgetExhausted, LLMError, LLMRequest, LLMResponse, Usage
+
+
+@dataclass(frozen=True)
+class UsageEntry:
+    """What one logical LLM call cost and what it was for (all its attempts together)."""
+
+    task: str
+    role: str
+    architecture: str | None
+    provider: str
+    model: str
+    usage: Usage
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    failed: bool = False
+    retries: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["usage"] = self.usage.to_dict()
+        return data
 
 
 @dataclass
@@ -31,12 +56,13 @@ class UsageTotals:
 
 @dataclass
 class UsageLedger:
-    """What the run has spent, sliced by agent role and by architecture.
+    """What the run has spent: every call in order, and totals by agent role and architecture.
 
     ``calls`` counts logical calls (one ``LLMClient.complete``), ``failures`` those that ended
     in an error, ``retries`` the extra attempts made inside calls.
     """
 
+    entries: list[UsageEntry] = field(default_factory=list)
     total: UsageTotals = field(default_factory=UsageTotals)
     by_role: dict[str, UsageTotals] = field(default_factory=dict)
     by_architecture: dict[str, UsageTotals] = field(default_factory=dict)
@@ -47,22 +73,25 @@ class UsageLedger:
     def calls(self) -> int:
         return self.total.calls
 
-    def add_call(
-        self,
-        *,
-        role: str,
-        architecture: str | None,
-        usage: Usage,
-        cost_usd: float,
-        failed: bool,
-        retries: int,
-    ) -> None:
-        self.total.add(usage, cost_usd)
-        self.by_role.setdefault(role or "unassigned", UsageTotals()).add(usage, cost_usd)
-        if architecture is not None:
-            self.by_architecture.setdefault(architecture, UsageTotals()).add(usage, cost_usd)
-        self.failures += int(failed)
-        self.retries += retries
+    def add(self, entry: UsageEntry) -> None:
+        self.entries.append(entry)
+        usage, cost = entry.usage, entry.cost_usd
+        self.total.add(usage, cost)
+        self.by_role.setdefault(entry.role or "unassigned", UsageTotals()).add(usage, cost)
+        if entry.architecture is not None:
+            self.by_architecture.setdefault(entry.architecture, UsageTotals()).add(usage, cost)
+        self.failures += int(entry.failed)
+        self.retries += entry.retries
+
+    def mark(self) -> int:
+        """A position to read :meth:`since` from."""
+        return len(self.entries)
+
+    def since(self, mark: int) -> tuple[UsageEntry, ...]:
+        return tuple(self.entries[mark:])
+
+    def for_architecture(self, architecture: str) -> tuple[UsageEntry, ...]:
+        return tuple(e for e in self.entries if e.architecture == architecture)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``usage`` object of ``summary.json``."""
@@ -100,3 +129,85 @@ class Budget:
                 f"dollar budget exhausted: ${spent.cost_usd:.4f} spent + ~${estimated_usd:.4f} "
                 f"for this request >= budget of ${self.usd:.4f}"
             )
+
+
+def total_usage(entries: Sequence[UsageEntry]) -> Usage:
+    """Tokens of a slice of the ledger."""
+    usage = Usage()
+    for entry in entries:
+        usage = usage + entry.usage
+    return usage
+
+
+class CompletesRequests(Protocol):
+    """What agents need from an LLM: the provider protocol without the name."""
+
+    def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+
+class AccountedLLM(Protocol):
+    """An LLM that books every call it answers into its :attr:`usage` ledger."""
+
+    usage: UsageLedger
+
+    def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+
+class Accounted:
+    """Books the calls of a bare provider (no budgets, retries or recording: that is
+    :class:`~nader.llm.client.LLMClient`'s job) into a ledger, so agents can read their usage."""
+
+    def __init__(self, llm: CompletesRequests, usage: UsageLedger | None = None) -> None:
+        self.llm = llm
+        self.usage = usage if usage is not None else UsageLedger()
+
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        try:
+            response = self.llm.complete(request)
+        except LLMError as err:
+            provider = str(getattr(self.llm, "name", err.provider or "?"))
+            self.usage.add(_entry(request, provider, "?", Usage(), failed=True))
+            raise
+        self.usage.add(
+            _entry(
+                request,
+                response.provider,
+                response.model,
+                response.usage,
+                cost_usd=response.cost_usd,
+                latency_s=response.latency_s,
+            )
+        )
+        return response
+
+
+def accounted(llm: CompletesRequests) -> AccountedLLM:
+    """``llm`` itself when it keeps a ledger (an :class:`LLMClient`), else it wrapped in one."""
+    if isinstance(getattr(llm, "usage", None), UsageLedger):
+        return llm  # type: ignore[return-value]
+    return Accounted(llm)
+
+
+def _entry(
+    request: LLMRequest,
+    provider: str,
+    model: str,
+    usage: Usage,
+    *,
+    cost_usd: float = 0.0,
+    latency_s: float = 0.0,
+    failed: bool = False,
+    retries: int = 0,
+) -> UsageEntry:
+    return UsageEntry(
+        task=request.task,
+        role=request.role,
+        architecture=request.architecture,
+        provider=provider,
+        model=model,
+        usage=usage,
+        cost_usd=cost_usd,
+        latency_s=latency_s,
+        failed=failed,
+        retries=retries,
+    )

@@ -10,14 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from nader.plugins.hookspecs import HOOK_NAMES, hookimpl, hookspec
+from nader.hookspecs import HOOK_NAMES, hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from nader.plugins.manager import build_runtime
+    from nader.plugins.manager import build_runtime, builtin_runtime
     from nader.plugins.registries import NamedRegistry, PluginInfo, Runtime
 
 _LAZY = {
     "build_runtime": "nader.plugins.manager",
+    "builtin_runtime": "nader.plugins.manager",
     "NamedRegistry": "nader.plugins.registries",
     "PluginInfo": "nader.plugins.registries",
     "Runtime": "nader.plugins.registries",
@@ -29,6 +30,7 @@ __all__ = [
     "PluginInfo",
     "Runtime",
     "build_runtime",
+    "builtin_runtime",
     "hookimpl",
     "hookspec",
 ]

@@ -35,9 +35,9 @@ from typing import Any
 
 import pluggy
 
+from nader import hookspecs
 from nader.errors import PluginError
-from nader.ir.ops import OperatorRegistry
-from nader.plugins import hookspecs
+from nader.ir.registry import OperatorRegistry
 from nader.plugins.registries import NamedRegistry, PluginInfo, Runtime
 from nader.plugins.staging import Batch
 
@@ -47,7 +47,7 @@ BUILTIN_PLUGIN_NAME = "nader"
 
 #: Modules whose hook implementations make up the built-in plugin ``nader`` (always loaded).
 BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
-    "nader.plugins.builtin_operators",
+    "nader.backends.plugin",
     "nader.session.plugin",
     "nader.llm.plugin",
     "nader.data.plugin",
@@ -61,6 +61,12 @@ class _Loaded:
 
     key: str
     info: PluginInfo
+
+
+def builtin_runtime() -> Runtime:
+    """A runtime of the built-in plugins only (no entry points): what library users and tests
+    pass where a :class:`Runtime` is required and no installed plugin should take part."""
+    return build_runtime(load_entry_points=False)
 
 
 def build_runtime(

@@ -13,8 +13,8 @@ from typing import Any
 import pluggy
 
 from nader.errors import PluginError
-from nader.ir.ops import OperatorRegistry
-from nader.plugins.hookspecs import Lowering
+from nader.hookspecs import Lowering
+from nader.ir.registry import OperatorRegistry
 
 
 class NamedRegistry:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nader.errors import PluginError
-from nader.ir.ops import OperatorRegistry, OperatorSpec
-from nader.plugins.hookspecs import Lowering
-from nader.plugins.operator_guards import guard_lowering, guard_rules, spec_problems
+from nader.hookspecs import Lowering
+from nader.ir.ops import OperatorSpec
+from nader.ir.registry import spec_problems
 from nader.plugins.registries import PluginInfo, Runtime
 
 
@@ -50,7 +49,7 @@ class Batch:
             )
             return
         try:
-            problems = _base_spec_problems(spec, self.plugin.name) or spec_problems(spec)
+            problems = spec_problems(spec)
         except (TypeError, AttributeError) as err:  # fields of the wrong type altogether
             problems = [f"a field has the wrong type ({type(err).__name__}: {err})"]
         if lowering is not None and not callable(lowering):
@@ -98,15 +97,10 @@ class Batch:
         if not len(self):
             return
         listing = self.plugin.registered.setdefault(self.kind, [])
-        builtin = self.plugin.builtin
         for spec, lowering in self._operators:
-            self.runtime.operators.register(
-                spec if builtin else guard_rules(spec, self.plugin.name), plugin=self.plugin.name
-            )
+            self.runtime.operators.register(spec, plugin=self.plugin.name)
             if lowering is not None:
-                self.runtime.lowerings[spec.name] = (
-                    lowering if builtin else guard_lowering(spec.name, self.plugin.name, lowering)
-                )
+                self.runtime.lowerings[spec.name] = lowering
             listing.append(spec.name)
         if self._factories:
             table = self.runtime.registry_for(self.hook_name)
@@ -125,14 +119,3 @@ class Batch:
             f"operator {name!r} is registered by both plugin {other.source!r}{as_other} "
             f"and plugin {self.plugin.name!r}"
         )
-
-
-def _base_spec_problems(spec: OperatorSpec, plugin: str) -> list[str]:
-    """The registry's own checks (name, callables, arity), run on a throwaway registry."""
-    try:
-        OperatorRegistry().register(spec, plugin=plugin)
-    except PluginError as err:
-        message = str(err)
-        _, _, reasons = message.partition(": ")
-        return [reasons or message]
-    return []

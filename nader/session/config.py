@@ -13,11 +13,11 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nader.agents.config import AgentsConfig
-from nader.backends.train import TrainConfig
 from nader.errors import ConfigError
 from nader.llm.config import LLMConfig
 from nader.session.executors import ExecutorConfig
 from nader.session.overrides import apply_overrides
+from nader.training.config import TrainConfig
 
 
 class _Strict(BaseModel):

@@ -1,9 +1,10 @@
 """Executors train candidates away from the design loop: local worker processes, or Ray.
 
 Both are registered through ``register_executors`` (see :mod:`nader.session.plugin`). The loop
-submits :class:`TrainingJob` s (plain JSON-able payloads) and polls for :class:`JobResult` s, so
-agents keep proposing while candidates train. A crash, an out-of-memory or a timeout marks that
-candidate failed; the run goes on.
+submits :class:`~nader.training.job.TrainingJob` s and polls for
+:class:`~nader.training.job.JobOutcome` s, so agents keep proposing while candidates train. Both
+cross to the worker as JSON and are validated on arrival. A crash, an out-of-memory, a timeout or
+a malformed outcome marks that candidate failed; the run goes on.
 
 The function a job runs is passed in as a Python callable by the host (never named by a config
 string), so no user or model text decides what gets imported.
@@ -11,19 +12,21 @@ string), so no user or model text decides what gets imported.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-JobFunction = Callable[[dict[str, Any]], dict[str, Any]]
+from nader.training.job import JobOutcome, TrainingJob
+
+#: What a worker runs: one job in, its outcome out (:func:`nader.training.worker.train_job`).
+JobFunction = Callable[[TrainingJob], JobOutcome]
 
 
 class ExecutorConfig(BaseModel):
@@ -49,45 +52,10 @@ class ExecutorConfig(BaseModel):
     local_cpus: int | None = Field(default=None, ge=1)
 
 
-@dataclass(frozen=True)
-class TrainingJob:
-    arch_id: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class JobResult:
-    arch_id: str
-    status: str  # trained | failed | diverged | no_progress | timeout
-    valid_acc: float | None = None
-    test_acc: float | None = None
-    epochs: int | None = None
-    error: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    wall_s: float = 0.0
-
-    @classmethod
-    def from_output(cls, arch_id: str, output: dict[str, Any], wall_s: float) -> JobResult:
-        return cls(
-            arch_id=arch_id,
-            status=str(output.get("status", "trained")),
-            valid_acc=output.get("valid_acc"),
-            test_acc=output.get("test_acc"),
-            epochs=output.get("epochs"),
-            error=output.get("error"),
-            metrics={
-                k: v
-                for k, v in output.items()
-                if k not in {"status", "valid_acc", "test_acc", "epochs", "error"}
-            },
-            wall_s=wall_s,
-        )
-
-
 class Executor(Protocol):
     def submit(self, job: TrainingJob) -> None: ...
 
-    def poll(self, timeout: float = 0.0) -> list[JobResult]: ...
+    def poll(self, timeout: float = 0.0) -> list[JobOutcome]: ...
 
     def running(self) -> int: ...
 
@@ -101,7 +69,7 @@ class Executor(Protocol):
 
 
 def _child_main(
-    target: JobFunction, payload: dict[str, Any], result_path: str, memory_limit_mb: int | None
+    target: JobFunction, job_json: str, result_path: str, memory_limit_mb: int | None
 ) -> None:
     """Runs in the worker process: apply limits, run the job, write the result atomically."""
     if memory_limit_mb is not None:
@@ -109,10 +77,10 @@ def _child_main(
 
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    output = run_guarded(target, payload)
+    output = run_guarded(target, job_json)
     tmp = f"{result_path}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(output, handle, default=str)
+        handle.write(output)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, result_path)
@@ -156,14 +124,19 @@ class LocalExecutor:
             result_path.unlink(missing_ok=True)
             process = self._context.Process(
                 target=_child_main,
-                args=(self.target, job.payload, str(result_path), self.config.memory_limit_mb),
+                args=(
+                    self.target,
+                    job.model_dump_json(),
+                    str(result_path),
+                    self.config.memory_limit_mb,
+                ),
                 name=f"nader-train-{job.arch_id}",
                 daemon=True,
             )
             process.start()
             self._running[job.arch_id] = _Running(job, process, time.monotonic(), result_path)
 
-    def poll(self, timeout: float = 0.0) -> list[JobResult]:
+    def poll(self, timeout: float = 0.0) -> list[JobOutcome]:
         deadline = time.monotonic() + timeout
         while True:
             done = self._collect()
@@ -172,8 +145,8 @@ class LocalExecutor:
                 return done
             time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
-    def _collect(self) -> list[JobResult]:
-        done: list[JobResult] = []
+    def _collect(self) -> list[JobOutcome]:
+        done: list[JobOutcome] = []
         now = time.monotonic()
         for arch_id, item in list(self._running.items()):
             elapsed = now - item.started
@@ -184,21 +157,14 @@ class LocalExecutor:
                     if item.process.is_alive():
                         item.process.kill()
                         item.process.join(5)
-                    done.append(
-                        JobResult(
-                            arch_id,
-                            "timeout",
-                            error=f"training exceeded {self.config.timeout_s:g} s",
-                            wall_s=elapsed,
-                        )
-                    )
+                    done.append(_timed_out(arch_id, self.config.timeout_s, elapsed))
                     del self._running[arch_id]
                 continue
             item.process.join()
             del self._running[arch_id]
             if item.result_path.exists():
-                output = json.loads(item.result_path.read_text(encoding="utf-8"))
-                done.append(JobResult.from_output(arch_id, output, elapsed))
+                text = item.result_path.read_text(encoding="utf-8")
+                done.append(read_outcome(arch_id, text, elapsed))
             else:
                 code = item.process.exitcode
                 reason = (
@@ -209,9 +175,7 @@ class LocalExecutor:
                 if code == -9:
                     reason += " (often the out-of-memory killer)"
                 done.append(
-                    JobResult(
-                        arch_id, "failed", error=f"worker process died: {reason}", wall_s=elapsed
-                    )
+                    JobOutcome.failure(arch_id, f"worker process died: {reason}", wall_s=elapsed)
                 )
         return done
 
@@ -275,14 +239,14 @@ class RayExecutor:
         return len(self._refs)
 
     def submit(self, job: TrainingJob) -> None:
-        ref = self._remote.remote(self._target, job.payload)
+        ref = self._remote.remote(self._target, job.model_dump_json())
         self._refs[ref] = (job, time.monotonic())
 
-    def poll(self, timeout: float = 0.0) -> list[JobResult]:
+    def poll(self, timeout: float = 0.0) -> list[JobOutcome]:
         if not self._refs:
             return []
         ready, _ = self._ray.wait(list(self._refs), num_returns=len(self._refs), timeout=timeout)
-        done: list[JobResult] = []
+        done: list[JobOutcome] = []
         for ref in ready:
             job, started = self._refs.pop(ref)
             elapsed = time.monotonic() - started
@@ -290,28 +254,18 @@ class RayExecutor:
                 output = self._ray.get(ref)
             except Exception as err:  # noqa: BLE001 - a task failure is a candidate failure
                 done.append(
-                    JobResult(
-                        job.arch_id,
-                        "failed",
-                        error=f"{type(err).__name__}: {err}"[:2000],
-                        wall_s=elapsed,
+                    JobOutcome.failure(
+                        job.arch_id, f"{type(err).__name__}: {err}"[:2000], wall_s=elapsed
                     )
                 )
             else:
-                done.append(JobResult.from_output(job.arch_id, output, elapsed))
+                done.append(read_outcome(job.arch_id, str(output), elapsed))
         now = time.monotonic()
         for ref, (job, started) in list(self._refs.items()):
             if now - started > self.config.timeout_s:
                 self._ray.cancel(ref, force=True)
                 self._refs.pop(ref)
-                done.append(
-                    JobResult(
-                        job.arch_id,
-                        "timeout",
-                        error=f"training exceeded {self.config.timeout_s:g} s",
-                        wall_s=now - started,
-                    )
-                )
+                done.append(_timed_out(job.arch_id, self.config.timeout_s, now - started))
         return done
 
     def shutdown(self) -> None:
@@ -322,12 +276,41 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def run_guarded(target: JobFunction, payload: dict[str, Any]) -> dict[str, Any]:
-    """Run a job; an exception or an out-of-memory becomes a ``failed`` output, not a crash."""
+def run_guarded(target: JobFunction, job_json: str) -> str:
+    """Run a job from its JSON; an exception or an out-of-memory becomes a ``failed`` outcome,
+    not a crash. Returns the outcome as JSON (what crosses back to the driver)."""
+    job = TrainingJob.model_validate_json(job_json)
     try:
-        return target(payload)
+        outcome = target(job)
     except MemoryError:
-        return {"status": "failed", "error": "out of memory"}
+        outcome = JobOutcome.failure(job.arch_id, "out of memory")
     except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
         tail = traceback.format_exc(limit=6)
-        return {"status": "failed", "error": f"{type(err).__name__}: {err}\n{tail}"}
+        outcome = JobOutcome.failure(job.arch_id, f"{type(err).__name__}: {err}\n{tail}")
+    return outcome.model_dump_json()
+
+
+def read_outcome(arch_id: str, text: str, wall_s: float) -> JobOutcome:
+    """The worker's outcome, validated: a malformed one (no status, an unknown status, another
+    architecture's id) is a failure of that candidate, never a success."""
+    try:
+        outcome = JobOutcome.model_validate_json(text)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "outcome"
+        return JobOutcome.failure(
+            arch_id,
+            f"the worker returned a malformed outcome ({where}: {first['msg']})",
+            wall_s=wall_s,
+        )
+    if outcome.arch_id != arch_id:
+        return JobOutcome.failure(
+            arch_id, f"the worker returned the outcome of {outcome.arch_id!r}", wall_s=wall_s
+        )
+    return outcome.model_copy(update={"wall_s": wall_s})
+
+
+def _timed_out(arch_id: str, limit_s: float, wall_s: float) -> JobOutcome:
+    return JobOutcome.failure(
+        arch_id, f"training exceeded {limit_s:g} s", status="timeout", wall_s=wall_s
+    )

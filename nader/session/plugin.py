@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nader.plugins.hookspecs import hookimpl
+from nader.hookspecs import hookimpl
 from nader.session.executors import LocalExecutor, RayExecutor
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_executors(register: Callable[..., Any]) -> None:
     register("local", LocalExecutor)
     register("ray", RayExecutor)

@@ -1,17 +1,19 @@
-"""What a person watching a run sees: a live panel on a terminal, plain log lines otherwise.
+"""A run's progress: the facts a person watching it wants (:class:`ProgressState`), tallied from
+the store's records, and the sink the loop reports them to (:class:`ProgressSink`).
 
-The loop calls :meth:`Progress.update` with a :class:`ProgressState` after every change. On a TTY
-a ``rich`` live panel shows architectures done/running/failed, the best validation accuracy,
-tokens and dollars spent, and an ETA; when stdout is not a terminal (CI, ``nohup``, a pipe) the
-same facts are printed as one plain line per change, so logs stay greppable.
+The session never prints: the command line passes a sink that draws a live panel or plain lines
+(:mod:`nader.cli.progress`); library users may pass their own, or none.
 """
 
 from __future__ import annotations
 
-import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Protocol
+
+from nader.llm.usage import UsageLedger
+from nader.session.store import FINAL_STATUSES, PENDING_STATUSES, Architecture
 
 
 @dataclass
@@ -54,73 +56,37 @@ class ProgressState:
         return " | ".join(parts)
 
 
-class Progress:
-    """Live panel (TTY) or plain lines (otherwise); use as a context manager."""
+def tally(state: ProgressState, archs: Sequence[Architecture], usage: UsageLedger) -> ProgressState:
+    """Fill ``state`` from the stored architectures and the usage ledger."""
+    state.done = sum(a.status == "trained" for a in archs)
+    state.running = sum(a.status in PENDING_STATUSES for a in archs)
+    state.failed = sum(a.status in FINAL_STATUSES - {"trained", "duplicate"} for a in archs)
+    state.duplicates = sum(a.status == "duplicate" for a in archs)
+    trained = [a for a in archs if a.status == "trained" and a.valid_acc is not None]
+    if trained:
+        best = max(trained, key=lambda a: a.valid_acc or 0.0)
+        state.best_valid, state.best_id = best.valid_acc, best.id
+    state.input_tokens = usage.total.tokens.input_tokens
+    state.output_tokens = usage.total.tokens.output_tokens
+    state.cost_usd = usage.total.cost_usd
+    return state
 
-    def __init__(self, stream: IO[str] | None = None, live: bool | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.live = self.stream.isatty() if live is None else live
-        self._live: Any = None
-        self._last_line = ""
 
-    def __enter__(self) -> Progress:
-        if self.live:
-            from rich.console import Console
-            from rich.live import Live
-
-            self._live = Live(
-                console=Console(file=self.stream), refresh_per_second=4, transient=False
-            )
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.__exit__(*exc)
-            self._live = None
+class ProgressSink(Protocol):
+    """Where the loop reports progress (the command line's console, a notebook, nothing)."""
 
     def update(self, state: ProgressState, event: str = "") -> None:
-        if event:
-            state.last_event = event
-        if self._live is not None:
-            self._live.update(self._panel(state))
-            return
-        line = state.line()
-        if event:
-            line = f"{event} :: {line}"
-        if line != self._last_line:
-            print(line, file=self.stream, flush=True)
-            self._last_line = line
+        """The run changed; ``event`` says how, when it is worth a line."""
 
-    @staticmethod
-    def _panel(state: ProgressState) -> Any:
-        from rich.panel import Panel
-        from rich.table import Table
+    def note(self, line: str) -> None:
+        """A one-off message for the person running the session."""
 
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        eta = state.eta_s()
-        table.add_row(
-            "architectures",
-            f"{state.done}/{state.target} trained, {state.running} training, {state.failed} failed, {state.duplicates} duplicates",
-        )
-        table.add_row(
-            "best valid acc",
-            f"{state.best_valid:.4f} ({state.best_id})" if state.best_valid is not None else "-",
-        )
-        table.add_row(
-            "LLM usage",
-            f"{state.input_tokens:,} in + {state.output_tokens:,} out tokens, ${state.cost_usd:.4f}",
-        )
-        table.add_row(
-            "time",
-            f"{time.monotonic() - state.started:.0f}s elapsed, ETA {eta:.0f}s"
-            if eta is not None
-            else f"{time.monotonic() - state.started:.0f}s elapsed",
-        )
-        if state.designing:
-            table.add_row("designing", state.designing)
-        if state.last_event:
-            table.add_row("last", state.last_event)
-        return Panel(table, title="nader run", border_style="blue")
+
+class NoProgress:
+    """The sink of a session nobody watches."""
+
+    def update(self, state: ProgressState, event: str = "") -> None:
+        return None
+
+    def note(self, line: str) -> None:
+        return None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nader.errors import NaderError
+from nader.ir.graph import is_boundary
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1d2330;background:#fafbfc}
@@ -196,7 +197,7 @@ def _block_svgs(text: str) -> str:
             name = spec.name if spec else "?"
             label = node_label(name, structure.params.get(node_id))
             short = label if len(label) <= 24 else label[:23] + "…"
-            fill = "#e8f0fe" if name in ("input", "input1", "input2", "output") else "#fff"
+            fill = "#e8f0fe" if is_boundary(name) else "#fff"
             parts.append(
                 f'<g><title>{_esc(node_id)}: {_esc(label)}</title><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="4" fill="{fill}" stroke="#94a3b8"/>'
                 f'<text x="{x + box_w / 2}" y="{y + 17}" font-size="11" text-anchor="middle">{_esc(short)}</text></g>'

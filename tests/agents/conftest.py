@@ -7,42 +7,19 @@ request, so a test can check what the agents asked.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
-from nader.agents.calls import estimate_tokens
-from nader.ir import default_registry
-from nader.ir.ops import OperatorRegistry
 from nader.llm.base import LLMError, LLMRequest, LLMResponse, Usage
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("NADER_CORPUS")
-    return Path(env) if env else REPO_ROOT / ".." / "shared" / "corpus"
+from nader.llm.pricing import estimate_tokens
 
 
 @pytest.fixture(scope="session")
-def corpus() -> Path:
-    path = corpus_dir()
-    if not (path / "nader-official").is_dir():
-        pytest.skip("the shared corpus is not available")
-    return path / "nader-official"
-
-
-@pytest.fixture(scope="session")
-def resnet_network(corpus: Path) -> str:
-    return (corpus / "blocks" / "nas-bench-201" / "resnet_basic.txt").read_text()
-
-
-@pytest.fixture()
-def registry() -> OperatorRegistry:
-    return default_registry()
+def resnet_network(corpus_blocks: Path) -> str:
+    return (corpus_blocks / "nas-bench-201" / "resnet_basic.txt").read_text()
 
 
 class ScriptedProvider:

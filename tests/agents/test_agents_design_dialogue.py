@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from agents_helpers import add_outcome, build_team, observe
 
 from nader.agents import tasks
 from nader.agents.config import AgentsConfig
@@ -11,7 +12,7 @@ from nader.agents.knowledge import Inspiration
 from nader.agents.proposer import Proposal
 from nader.agents.team import DesignTeam
 from nader.agents.tree import ModificationTree
-from nader.ir import Role, check_text
+from nader.ir import Role, check_text, parse_network
 
 RESNET = """##ResNetBasicBlock##
 0:input
@@ -172,18 +173,20 @@ TIPS_SUCCESS = (
 
 
 def make_team(provider, **options) -> DesignTeam:
-    team = DesignTeam.build(llm=provider, config=AgentsConfig(**options))
+    team = build_team(llm=provider, config=AgentsConfig(**options))
     return team
 
 
 def root_tree() -> ModificationTree:
     tree = ModificationTree()
-    tree.add_root(RESNET, status="trained", valid_acc=70.0)
+    tree.add_root(parse_network(RESNET), status="trained", valid_acc=70.0)
     return tree
 
 
 def proposal(architecture_id: int = 1, text: str = ROI_SUGGESTION) -> Proposal:
-    return Proposal(0, Inspiration("paper:roi", text, "test"), architecture_id, RESNET)
+    return Proposal(
+        0, Inspiration("paper:roi", text, "test"), architecture_id, parse_network(RESNET)
+    )
 
 
 def test_paper_example_undefined_operator_is_fixed_on_the_second_try(scripted, registry):
@@ -197,7 +200,7 @@ def test_paper_example_undefined_operator_is_fixed_on_the_second_try(scripted, r
         ]
     )
     team = make_team(provider)
-    team.observe(root_tree())
+    observe(team, root_tree())
     outcome = team.design(proposal())
     assert not provider.queue
 
@@ -255,7 +258,7 @@ def test_tips_reach_the_next_modifier_prompt(scripted):
         ]
     )
     team = make_team(provider, max_try=2)
-    team.observe(root_tree())
+    observe(team, root_tree())
     team.design(proposal())
     outcome = team.design(
         proposal(
@@ -277,7 +280,7 @@ def test_without_immediate_feedback_one_answer_decides(scripted):
         [(tasks.MODIFY_BLOCK, CELL_WITH_ROIALIGN), (tasks.REFLECT_FAILURE, TIPS_FAILURE)]
     )
     team = make_team(provider, immediate_feedback=False)
-    team.observe(root_tree())
+    observe(team, root_tree())
     outcome = team.design(proposal())
     assert outcome.status == "failed" and outcome.tries == 1
     assert not provider.queue
@@ -288,7 +291,7 @@ def test_without_design_experience_no_reflection_and_no_tips(scripted):
         [(tasks.MODIFY_BLOCK, CELL_FIXED), (tasks.WRITE_STEM_DOWNSAMPLE, STEM_DOWNSAMPLE)]
     )
     team = make_team(provider, design_experience=False)
-    team.observe(root_tree())
+    observe(team, root_tree())
     outcome = team.design(proposal())
     assert outcome.status == "new" and outcome.tips_learned == () and outcome.tips_used == ()
     assert "Tips from earlier designs" not in provider.requests[0].messages[1].content
@@ -305,7 +308,7 @@ def test_isomorphic_answer_is_recognised_as_known(scripted, registry):
         [(tasks.MODIFY_BLOCK, answer), (tasks.REFLECT_FAILURE, "- Change the graph.")]
     )
     team = make_team(provider, max_try=1)
-    team.observe(root_tree())
+    observe(team, root_tree())
     outcome = team.design(proposal())
     assert outcome.status == "duplicate" and outcome.duplicate_of == "0"
     assert outcome.errors[0].startswith("[duplicate] the new cell is isomorphic to architecture 0")
@@ -319,16 +322,16 @@ def test_isomorphic_answer_is_recognised_as_known(scripted, registry):
     )
     team = make_team(provider, design_experience=False)
     tree = root_tree()
-    team.observe(tree)
+    observe(team, tree)
     outcome = team.design(proposal())
     assert outcome.status == "new"
     assert "isomorphic to architecture 0" in provider.requests[1].messages[-1].content
-    node = team.record(tree, proposal(), outcome)
+    node = add_outcome(tree, proposal(), outcome)
     assert node.status == "pending" and node.hash == outcome.hash
     # the same design again is now known too
     provider.queue.extend([(tasks.MODIFY_BLOCK, CELL_FIXED)])
     again = make_team(provider, design_experience=False, max_try=1)
-    again.observe(tree)
+    observe(again, tree)
     assert again.design(proposal(2)).duplicate_of == "1"
 
 
@@ -348,7 +351,7 @@ def test_stem_and_downsample_that_never_verify(scripted, registry, fallback):
     team = make_team(
         provider, max_try=2, design_experience=False, fallback_to_parent_blocks=fallback
     )
-    team.observe(root_tree())
+    observe(team, root_tree())
     outcome = team.design(proposal())
     assert "another size the block must handle" in provider.requests[2].messages[-1].content
     if fallback:
@@ -357,3 +360,58 @@ def test_stem_and_downsample_that_never_verify(scripted, registry, fallback):
         assert "ResNetROIGate_downsample" in (outcome.network_text or "")
     else:
         assert outcome.status == "failed" and outcome.network_text is None
+
+
+def test_each_modifier_answer_is_parsed_and_analysed_once(scripted, monkeypatch):
+    """A design passes IR objects: the Reflector parses and analyses each answer block once,
+    and nothing after it (assembly, hashing, text for the run directory, width planning)
+    parses or analyses it again."""
+    import nader.backends.plan as plan_module
+    import nader.ir.canonical as canonical_module
+    import nader.ir.parser as parser_module
+    import nader.ir.verify as verify_module
+    from nader.backends.plan import NetworkPlanner
+    from nader.backends.presets import dataset_preset
+    from nader.backends.skeletons import skeleton_named
+    from nader.ir.structure import analyze_structure
+
+    parsed: list[str] = []
+    analysed: list[str] = []
+    real_precheck = parser_module._precheck
+
+    def counting_precheck(text, source):  # noqa: ANN001, ANN202
+        parsed.append(text)
+        return real_precheck(text, source)
+
+    def counting_analysis(block, *args):  # noqa: ANN001, ANN202
+        analysed.append(block.name)
+        return analyze_structure(block, *args)
+
+    monkeypatch.setattr(parser_module, "_precheck", counting_precheck)
+    for module in (verify_module, canonical_module, plan_module):
+        monkeypatch.setattr(module, "analyze_structure", counting_analysis)
+
+    provider = scripted(
+        [(tasks.MODIFY_BLOCK, CELL_FIXED), (tasks.WRITE_STEM_DOWNSAMPLE, STEM_DOWNSAMPLE)]
+    )
+    team = make_team(provider, design_experience=False)
+    outcome = team.design(proposal())
+    assert outcome.status == "new" and outcome.network is not None
+    structures = [r.structure for r in outcome.block_reports if r.structure is not None]
+    planner = NetworkPlanner(
+        outcome.network,
+        team.registry,
+        skeleton_named("nader"),
+        dataset_preset("cifar10"),
+        verified=structures,
+    )
+    planner.plan(16)
+    team.close()
+
+    headers = [text.splitlines()[0] for text in parsed]
+    names = [b.name for b in outcome.network.blocks]
+    assert names == ["ResNetROIGate", "ResNetROIGate_stem", "ResNetROIGate_downsample"]
+    assert [headers.count(f"##{name}##") for name in names] == [1, 1, 1], headers
+    assert [analysed.count(name) for name in names] == [1, 1, 1]
+    # the canonical text for the run directory is the same network, printed without analysis
+    assert check_text(outcome.network_text or "", team.registry).valid

@@ -122,8 +122,8 @@ def test_inspiration_file_formats(tmp_path):
 
 
 @pytest.mark.corpus
-def test_authors_inspirations_import_and_retrieve(corpus):
-    items = load_inspiration_file(corpus / "knowledge" / "inspirations.json")
+def test_authors_inspirations_import_and_retrieve(official):
+    items = load_inspiration_file(official / "knowledge" / "inspirations.json")
     assert len(items) == 5411
     assert len({i.key for i in items}) == 5411
     pool = KnowledgePool(VectorPool(open_qdrant(), "knowledge", HashingEmbedder()))
@@ -132,7 +132,7 @@ def test_authors_inspirations_import_and_retrieve(corpus):
     hits = pool.search("channel attention squeeze excitation", k=5)
     assert len(hits) == 5
     assert any("channel" in i.text.lower() for i, _ in hits)
-    manual = load_inspiration_file(corpus / "knowledge" / "manual_v1.json")
+    manual = load_inspiration_file(official / "knowledge" / "manual_v1.json")
     assert {i.key.split(":")[-1] for i in manual} >= {
         "residual",
         "bottleneck",
@@ -141,9 +141,9 @@ def test_authors_inspirations_import_and_retrieve(corpus):
 
 
 @pytest.mark.corpus
-def test_authors_experience_files(corpus):
-    develop = load_experience_file(corpus / "experiences" / "develop_experience.json")
-    research = load_experience_file(corpus / "experiences" / "research_experience.json")
+def test_authors_experience_files(official):
+    develop = load_experience_file(official / "experiences" / "develop_experience.json")
+    research = load_experience_file(official / "experiences" / "research_experience.json")
     assert len(develop) == 153  # every {"error", "experience"} record of the 55 designs
     assert {t.kind for t in develop} == {"development"} and {t.kind for t in research} == {
         "research"

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from agents_helpers import layers_of, parts_text
 
 from nader.agents import tasks
-from nader.agents.blocks import layer_counts, split_network
 from nader.agents.extraction import extract_blocks
 from nader.agents.offline.designer import OfflineDesigner
 from nader.agents.offline.graph_edit import EditableGraph, ShapeContext
@@ -110,19 +110,19 @@ def _children(text: str, registry, designer: OfflineDesigner):
 
 
 def test_thirty_distinct_verified_sensible_cells_from_resnet(resnet_network, registry):
-    designer = OfflineDesigner()
-    parent = split_network(resnet_network, registry).cell
+    designer = OfflineDesigner(registry)
+    parent = parts_text(resnet_network, registry).cell
     parent_hash = verify_block(parse_network(parent).blocks[0], registry, role=Role.CELL).hash
     seen: dict[str, str] = {}
     frontier = [parent]
     while len(seen) < 30 and frontier:  # chain rewrites only if one step were not enough
         next_frontier = []
         for text in frontier:
-            before = layer_counts(text, registry)
+            before = layers_of(text, registry)
             for name, child, digest in _children(text, registry, designer):
                 if digest == parent_hash or digest in seen:
                     continue
-                after = layer_counts(child, registry)
+                after = layers_of(child, registry)
                 added, removed = after - before, before - after
                 assert SENSIBLE[name](added, removed), (name, added, removed)
                 report = check_text(child, registry, role=Role.CELL)
@@ -173,9 +173,9 @@ def ask(designer: OfflineDesigner, task: str, **fields) -> str:
     ],
 )
 def test_the_rewrite_matches_the_inspiration(resnet_network, registry, inspiration, rewrite):
-    cell = split_network(resnet_network, registry).cell
+    cell = parts_text(resnet_network, registry).cell
     answer = ask(
-        OfflineDesigner(), tasks.MODIFY_BLOCK, cell=cell, inspiration=inspiration, attempt=0
+        OfflineDesigner(registry), tasks.MODIFY_BLOCK, cell=cell, inspiration=inspiration, attempt=0
     )
     assert answer.startswith(f"# offline designer: {rewrite} ")
     (block,) = extract_blocks(answer, ["x"])
@@ -183,19 +183,27 @@ def test_the_rewrite_matches_the_inspiration(resnet_network, registry, inspirati
 
 
 def test_answers_are_deterministic_and_attempts_differ(resnet_network, registry, caplog):
-    cell = split_network(resnet_network, registry).cell
+    cell = parts_text(resnet_network, registry).cell
     idea = "Make the block more expressive with attention."
     with caplog.at_level(logging.INFO, logger="nader.agents.offline.designer"):
         first = ask(
-            OfflineDesigner(seed=3), tasks.MODIFY_BLOCK, cell=cell, inspiration=idea, attempt=0
+            OfflineDesigner(registry, seed=3),
+            tasks.MODIFY_BLOCK,
+            cell=cell,
+            inspiration=idea,
+            attempt=0,
         )
     assert first == ask(
-        OfflineDesigner(seed=3), tasks.MODIFY_BLOCK, cell=cell, inspiration=idea, attempt=0
+        OfflineDesigner(registry, seed=3),
+        tasks.MODIFY_BLOCK,
+        cell=cell,
+        inspiration=idea,
+        attempt=0,
     )
     assert "# offline designer:" in caplog.text
     answers = [
         ask(
-            OfflineDesigner(seed=3),
+            OfflineDesigner(registry, seed=3),
             tasks.FIX_BLOCK,
             cell=cell,
             inspiration=idea,
@@ -211,14 +219,14 @@ def test_answers_are_deterministic_and_attempts_differ(resnet_network, registry,
     assert len(hashes) == 6
 
 
-def test_big_and_two_input_cells(corpus, registry):
-    designer = OfflineDesigner()
+def test_big_and_two_input_cells(official, registry):
+    designer = OfflineDesigner(registry)
     for path, role_check in (
         ("nas-bench-201/nasbench201_cifar100_acc76.txt", Role.CELL),
         ("darts/dartsv2.txt", Role.CELL),
         ("blocks-cifar/block_3.txt", Role.CELL),
     ):
-        cell = split_network((corpus / "blocks" / path).read_text(), registry).cell
+        cell = parts_text((official / "blocks" / path).read_text(), registry).cell
         answer = ask(
             designer, tasks.MODIFY_BLOCK, cell=cell, inspiration="channel attention", attempt=0
         )
@@ -227,8 +235,8 @@ def test_big_and_two_input_cells(corpus, registry):
 
 
 def test_stem_and_downsample_follow_the_cell_rewrite(resnet_network, registry):
-    parts = split_network(resnet_network, registry)
-    designer = OfflineDesigner()
+    parts = parts_text(resnet_network, registry)
+    designer = OfflineDesigner(registry)
     cell_answer = ask(
         designer,
         tasks.MODIFY_BLOCK,
@@ -254,7 +262,7 @@ def test_stem_and_downsample_follow_the_cell_rewrite(resnet_network, registry):
 
 
 def test_unknown_task_and_unreadable_cell(registry):
-    designer = OfflineDesigner()
+    designer = OfflineDesigner(registry)
     with pytest.raises(Exception, match="does not know task"):
         ask(designer, "write_poem")
     answer = ask(designer, tasks.MODIFY_BLOCK, cell="not a block", inspiration="x", attempt=0)

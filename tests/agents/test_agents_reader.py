@@ -172,7 +172,7 @@ def test_reader_with_recorded_model_answers(tmp_path, registry, scripted, knowle
 def test_reader_with_the_offline_designer(tmp_path, registry, knowledge):
     write_papers(tmp_path / "papers")
     reader = Reader(
-        AgentCaller(OfflineDesigner()),
+        AgentCaller(OfflineDesigner(registry)),
         PromptBook(registry),
         knowledge,
         max_inspirations_per_paper=2,

@@ -7,27 +7,20 @@ import random
 from pathlib import Path
 
 import pytest
+from agents_helpers import add_outcome, build_team, offline, start_tree
 from pydantic import ValidationError
 
 from nader.agents import tasks
-from nader.agents.calls import estimate_tokens
 from nader.agents.config import AgentsConfig
 from nader.agents.knowledge import Inspiration
-from nader.agents.offline.designer import OfflineDesigner
 from nader.agents.proposer import ProposalError, parse_ranking
-from nader.agents.team import DesignTeam
 from nader.agents.tree import ModificationTree
-from nader.ir import check_text
-from nader.plugins.hookspecs import hookimpl
+from nader.hookspecs import hookimpl
+from nader.ir import check_text, parse_network
+from nader.llm.pricing import estimate_tokens
 from nader.plugins.manager import build_runtime
 
 SESSION = Path(__file__).parent / "data" / "recorded_session.json"
-
-
-def start_tree(network: str) -> ModificationTree:
-    tree = ModificationTree()
-    tree.add_root(network, status="trained", valid_acc=70.0)
-    return tree
 
 
 def test_recorded_session_replays_and_reports_tokens_per_architecture(
@@ -39,7 +32,7 @@ def test_recorded_session_replays_and_reports_tokens_per_architecture(
         (tmp_path / "papers" / name).write_text(text)
     provider = scripted([(c["task"], c["text"]) for c in session["calls"]])
     config = AgentsConfig(papers_dir=tmp_path / "papers", max_inspirations_per_paper=3)
-    team = DesignTeam.build(llm=provider, config=config, run_dir=tmp_path / "run")
+    team = build_team(llm=provider, config=config, run_dir=tmp_path / "run")
     report = team.prepare_knowledge()
     assert report.reader is not None and report.reader.irrelevant == ["b_street_signs"]
     tree = start_tree(resnet_network)
@@ -47,7 +40,7 @@ def test_recorded_session_replays_and_reports_tokens_per_architecture(
     for valid_acc in session["valid_acc"]:
         proposal = team.propose(tree)
         outcome = team.design(proposal)
-        node = team.record(tree, proposal, outcome)
+        node = add_outcome(tree, proposal, outcome)
         tree.update(node.id, status="trained", valid_acc=valid_acc)
         team.reflect_on_result(
             proposal,
@@ -77,7 +70,7 @@ def test_recorded_session_replays_and_reports_tokens_per_architecture(
         assert check_text(outcome.network_text or "", team.registry).valid
 
     # accounting: every call carries its architecture; the outcome holds all but post-training reflection
-    reader_calls = [r for r in team.ledger.records if r.architecture is None]
+    reader_calls = [r for r in team.ledger.entries if r.architecture is None]
     assert {r.task for r in reader_calls} == {tasks.PAPER_RELEVANCE, tasks.EXTRACT_INSPIRATIONS}
     rows = []
     for proposal, outcome in outcomes:
@@ -99,7 +92,7 @@ def test_recorded_session_replays_and_reports_tokens_per_architecture(
         6,
     ]  # architecture 2 also had an accuracy-drop reflection
     with capsys.disabled():
-        print("\nrecorded session, tokens per designed architecture (characters/4):")
+        print("\nrecorded session, tokens per designed architecture (estimated from characters):")
         for arch, n, prompt, answer in rows:
             print(f"  architecture {arch}: {n} calls, {prompt} input, {answer} output")
         print(
@@ -109,9 +102,7 @@ def test_recorded_session_replays_and_reports_tokens_per_architecture(
 
 
 def test_offline_session_designs_new_verified_architectures(tmp_path, resnet_network):
-    team = DesignTeam.build(
-        llm=OfflineDesigner(seed=7), config=AgentsConfig(seed=7), run_dir=tmp_path
-    )
+    team = build_team(llm=offline(seed=7), config=AgentsConfig(seed=7), run_dir=tmp_path)
     team.prepare_knowledge()
     tree = start_tree(resnet_network)
     rng = random.Random(0)
@@ -119,7 +110,7 @@ def test_offline_session_designs_new_verified_architectures(tmp_path, resnet_net
         proposal = team.propose(tree)
         outcome = team.design(proposal)
         assert outcome.status == "new", outcome.errors
-        node = team.record(tree, proposal, outcome)
+        node = add_outcome(tree, proposal, outcome)
         tree.update(node.id, status="trained", valid_acc=70.0 + rng.uniform(-1, 1))
         assert all(r.provider == "offline" for r in outcome.usage_by_call)
         assert {r.task for r in outcome.usage_by_call} >= {
@@ -130,15 +121,11 @@ def test_offline_session_designs_new_verified_architectures(tmp_path, resnet_net
     hashes = [node.hash for node in tree if node.id != 0]
     assert len(set(hashes)) == 6
     assert (tmp_path / "memory").is_dir()
-    restored = ModificationTree.from_json(tree.to_json())
-    assert restored.to_dict() == tree.to_dict()
     team.close()
 
 
 def test_proposer_never_repeats_an_inspiration_for_a_node(resnet_network):
-    team = DesignTeam.build(
-        llm=OfflineDesigner(), config=AgentsConfig(reader=False, policy="greedy", rank_k=4)
-    )
+    team = build_team(llm=offline(), config=AgentsConfig(reader=False, policy="greedy", rank_k=4))
     team.prepare_knowledge()
     tree = start_tree(resnet_network)
     seen = []
@@ -151,7 +138,7 @@ def test_proposer_never_repeats_an_inspiration_for_a_node(resnet_network):
 
 def test_proposer_without_llm_picks_randomly_and_makes_no_call(resnet_network, scripted):
     provider = scripted([])
-    team = DesignTeam.build(llm=provider, config=AgentsConfig(reader=False, proposer_llm=False))
+    team = build_team(llm=provider, config=AgentsConfig(reader=False, proposer_llm=False))
     team.prepare_knowledge()
     proposal = team.propose(start_tree(resnet_network))
     assert proposal.inspiration.key.startswith("expert:") and proposal.candidates == ()
@@ -168,7 +155,7 @@ def test_research_tips_inform_the_ranking(resnet_network, scripted):
             (tasks.RANK_INSPIRATIONS, "Ranking: 2, 1"),
         ],
     )
-    team = DesignTeam.build(llm=provider, config=AgentsConfig(reader=False, rank_k=2, retrieve_k=2))
+    team = build_team(llm=provider, config=AgentsConfig(reader=False, rank_k=2, retrieve_k=2))
     team.knowledge.add(
         [
             Inspiration("x:dil", "Use dilated convolutions to enlarge the receptive field.", "x"),
@@ -220,14 +207,14 @@ def test_agents_config_rejects_unknown_switches():
         AgentsConfig(max_try=0)
 
 
-def test_knowledge_sources_follow_the_reader_switch(corpus, tmp_path):
-    files = [corpus / "knowledge" / "manual_v1.json"]
-    on = DesignTeam.build(
-        llm=OfflineDesigner(), config=AgentsConfig(inspiration_files=files), run_dir=tmp_path / "a"
+def test_knowledge_sources_follow_the_reader_switch(official, tmp_path):
+    files = [official / "knowledge" / "manual_v1.json"]
+    on = build_team(
+        llm=offline(), config=AgentsConfig(inspiration_files=files), run_dir=tmp_path / "a"
     )
     assert on.prepare_knowledge().added == {str(files[0]): 10}
-    off = DesignTeam.build(
-        llm=OfflineDesigner(),
+    off = build_team(
+        llm=offline(),
         config=AgentsConfig(reader=False, inspiration_files=files),
         run_dir=tmp_path / "b",
     )
@@ -236,12 +223,10 @@ def test_knowledge_sources_follow_the_reader_switch(corpus, tmp_path):
         "expert_knowledge"
     )
     experience = [
-        corpus / "experiences" / "develop_experience.json",
-        corpus / "experiences" / "research_experience.json",
+        official / "experiences" / "develop_experience.json",
+        official / "experiences" / "research_experience.json",
     ]
-    with_experience = DesignTeam.build(
-        llm=OfflineDesigner(), config=AgentsConfig(experience_files=experience)
-    )
+    with_experience = build_team(llm=offline(), config=AgentsConfig(experience_files=experience))
     assert with_experience.prepare_knowledge().experience_size > 150
     for team in (on, off, with_experience):
         team.close()
@@ -249,13 +234,13 @@ def test_knowledge_sources_follow_the_reader_switch(corpus, tmp_path):
 
 def test_pools_persist_in_the_run_directory(tmp_path, resnet_network):
     config = AgentsConfig(reader=False)
-    team = DesignTeam.build(llm=OfflineDesigner(), config=config, run_dir=tmp_path)
+    team = build_team(llm=offline(), config=config, run_dir=tmp_path)
     team.prepare_knowledge()
     tree = start_tree(resnet_network)
     outcome = team.design(team.propose(tree))
     assert outcome.tips_learned
     team.close()
-    again = DesignTeam.build(llm=OfflineDesigner(), config=config, run_dir=tmp_path)
+    again = build_team(llm=offline(), config=config, run_dir=tmp_path)
     assert len(again.experience) == len(set(outcome.tips_learned))  # type: ignore[arg-type]
     assert again.prepare_knowledge().added == {"expert": 0}
     again.close()
@@ -289,13 +274,15 @@ def test_build_uses_the_plugin_runtime(resnet_network):
         "random",
     } <= set(runtime.search_policies)
     assert {"hashing", "openai", "sentence-transformers"} <= set(runtime.embedders)
-    designer = runtime.llm_providers.get("offline")(None)
-    team = DesignTeam.build(
+    designer = runtime.llm_providers.get("offline")(None, runtime)
+    team = build_team(
         llm=designer, config=AgentsConfig(reader=False, policy="newest"), runtime=runtime
     )
     team.prepare_knowledge()
     tree = start_tree(resnet_network)
-    tree.add_child(0, resnet_network, suggestion="same", status="trained", valid_acc=60.0)
+    tree.add_child(
+        0, parse_network(resnet_network), suggestion="same", status="trained", valid_acc=60.0
+    )
     assert team.propose(tree).parent_id == 1
     with pytest.raises(Exception, match="no search policy named 'missing'"):
-        DesignTeam.build(llm=designer, config=AgentsConfig(policy="missing"), runtime=runtime)
+        build_team(llm=designer, config=AgentsConfig(policy="missing"), runtime=runtime)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from corpus_paths import blocks_dir
 
 from nader.backends.plan import NetworkPlan, NetworkPlanner
 from nader.backends.presets import dataset_preset
@@ -14,15 +15,6 @@ from nader.ir.check import check_network
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("NADER_CORPUS")
-    return Path(env) if env else REPO.parent / "shared" / "corpus"
-
-
-def blocks_dir() -> Path:
-    return corpus_dir() / "nader-official" / "blocks"
 
 
 def corpus_files() -> list[Path]:

@@ -299,7 +299,10 @@ def test_a_failing_lowering_is_reported_with_its_node(runtime: Runtime) -> None:
         raise RuntimeError("boom")
 
     table = {**runtime.lowerings, "Add": broken}
-    with pytest.raises(BackendError, match=r"node 10: lowering 'Add' failed: RuntimeError: boom"):
+    with pytest.raises(
+        BackendError,
+        match=r"node 10: the lowering of operator 'Add' \(from plugin 'nader'\) raised RuntimeError: boom",
+    ):
         _attention_network(runtime, table)
 
 

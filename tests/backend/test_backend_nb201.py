@@ -70,7 +70,7 @@ def test_example_cell_is_written_edge_by_edge() -> None:
     assert ops.count("Add") == 2
 
 
-def test_all_none_cell_outputs_zero(registry: OperatorRegistry) -> None:
+def test_all_none_cell_outputs_zero(registry: OperatorRegistry, runtime) -> None:
     torch = pytest.importorskip("torch")
     from nader.backends.fx_build import build_network
     from nader.backends.plan import NetworkPlanner
@@ -79,7 +79,7 @@ def test_all_none_cell_outputs_zero(registry: OperatorRegistry) -> None:
     planner = NetworkPlanner(
         network, registry, skeleton_named("nb201").with_depths((1, 1, 1)), dataset_preset("cifar10")
     )
-    module = build_network(planner.plan(8))
+    module = build_network(planner.plan(8), runtime.lowerings)
     cell = module.get_submodule("stage1_cell1")
     assert torch.count_nonzero(cell(torch.randn(2, 8, 32, 32))) == 0
 
@@ -200,7 +200,7 @@ def test_counts_equal_a_hand_written_tiny_network(arch: str, registry: OperatorR
     ],
 )
 def test_converted_network_computes_what_nas_bench_201_computes(
-    arch: str, registry: OperatorRegistry
+    arch: str, registry: OperatorRegistry, runtime
 ) -> None:
     """Same weights (both list them in edge order), same outputs: the conversion is faithful."""
     torch = pytest.importorskip("torch")
@@ -213,7 +213,7 @@ def test_converted_network_computes_what_nas_bench_201_computes(
         skeleton_named("nb201").with_depths((2, 2, 2)),
         dataset_preset("cifar10"),
     )
-    compiled = build_network(planner.plan(8)).eval()
+    compiled = build_network(planner.plan(8), runtime.lowerings).eval()
     reference = TinyNetwork(arch, channels=8, cells=2, classes=10).eval()
     ours, theirs = compiled.state_dict(), reference.state_dict()
     assert [v.shape for v in ours.values()] == [v.shape for v in theirs.values()]

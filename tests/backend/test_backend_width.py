@@ -15,13 +15,13 @@ from nader.backends.plan import NetworkPlanner
 from nader.backends.presets import dataset_preset
 from nader.backends.profile import hooked_flops
 from nader.backends.skeletons import skeleton_named
-from nader.backends.width import Budget, search_largest_width, search_width
+from nader.backends.width import CostBudget, search_largest_width, search_width
 from nader.errors import NaderError, VerifyError, WidthSearchError
 from nader.ir import Cost
 from nader.plugins.manager import Runtime
 
 CIFAR100 = dataset_preset("cifar100")
-CIFAR100_BUDGET = Budget(CIFAR100.max_params, CIFAR100.max_flops)
+CIFAR100_BUDGET = CostBudget(CIFAR100.max_params, CIFAR100.max_flops)
 #: ResNeXt's grouped conv (groups=32 on C/4 channels) needs C/4 to be a multiple of 32, so its
 #: smallest valid width is 128 — and that network has 1.62M params, over the 1.5M budget.
 DOES_NOT_FIT = {"blocks-cifar/block_5.txt"}
@@ -123,9 +123,9 @@ def test_impossible_and_missing_budgets_are_clear_errors(
     with pytest.raises(
         WidthSearchError, match=r"no width fits params <= 1,000: the smallest valid width, 1, has"
     ):
-        search_width(planner, Budget(max_params=1_000))
+        search_width(planner, CostBudget(max_params=1_000))
     with pytest.raises(WidthSearchError, match="needs a budget"):
-        search_width(planner, Budget())
+        search_width(planner, CostBudget())
 
 
 def test_a_network_valid_at_no_width_is_reported(corpus_blocks: Path, runtime: Runtime) -> None:
@@ -157,7 +157,7 @@ def test_search_finds_the_largest_fitting_valid_width(
     def measure(width: int) -> Cost | None:
         return Cost(params=scale * width * width + width, flops=0) if valid(width) else None
 
-    budget = Budget(max_params=limit)
+    budget = CostBudget(max_params=limit)
     fitting = [w for w in range(1, 5000) if valid(w) and scale * w * w + w <= limit]
     if not fitting:
         with pytest.raises(WidthSearchError):

@@ -26,14 +26,14 @@ _SCRIPT = textwrap.dedent(
     from nader.backends.plan import NetworkPlanner
     from nader.backends.presets import dataset_preset
     from nader.backends.skeletons import skeleton_named
-    from nader.backends.width import Budget, search_width
+    from nader.backends.width import CostBudget, search_width
     from nader.ir import default_registry, parse_network
     from nader.plugins.manager import build_runtime
 
     registry = default_registry()
     text = open(sys.argv[1]).read()
     planner = NetworkPlanner(parse_network(text), registry, skeleton_named("nader"), dataset_preset("cifar100"))
-    found = search_width(planner, Budget(1_500_000, 200_000_000))
+    found = search_width(planner, CostBudget(1_500_000, 200_000_000))
     arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
     nb201 = parse_network(arch_to_network_text(arch))
     cost = network_cost(nb201, registry, skeleton_named("nb201"), dataset_preset("cifar10"), 16)

@@ -28,7 +28,7 @@ from nader.backends.presets import dataset_preset  # noqa: E402
 from nader.backends.profile import hooked_flops  # noqa: E402
 from nader.backends.skeletons import skeleton_named  # noqa: E402
 from nader.backends.width import (  # noqa: E402
-    Budget,
+    CostBudget,
     plan_if_valid,
     search_largest_width,
     search_width,
@@ -39,7 +39,7 @@ from nader.plugins.manager import build_runtime  # noqa: E402
 NETWORKS = ["nas-bench-201/resnet_basic.txt", "nas-bench-201/nasbench201_cifar100_acc76.txt"]
 
 
-def _authors_search(planner: NetworkPlanner, budget: Budget, lowerings: dict) -> int:  # type: ignore[type-arg]
+def _authors_search(planner: NetworkPlanner, budget: CostBudget, lowerings: dict) -> int:  # type: ignore[type-arg]
     def is_valid(width: int) -> bool:  # the same validity test as the IR search
         return plan_if_valid(planner, width) is not None
 
@@ -64,7 +64,7 @@ def test_width_search_speedup(name: str, benchmark) -> None:  # type: ignore[no-
     runtime = build_runtime(load_entry_points=False)
     network = load(folder / name)
     dataset = dataset_preset("cifar100")
-    budget = Budget(dataset.max_params, dataset.max_flops)
+    budget = CostBudget(dataset.max_params, dataset.max_flops)
 
     def planner() -> NetworkPlanner:  # fresh each time: no cache carried between searches
         return NetworkPlanner(network, runtime.operators, skeleton_named("nader"), dataset)

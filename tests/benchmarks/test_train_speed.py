@@ -29,16 +29,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from nader.backends.train import (
-    DeviceSetup,
-    TrainConfig,
-    build_seeded,
-    evaluate_accuracy,
-    train_model,
-)
-from nader.data.augment import DeviceImages, draw_augmentation
 from nader.data.base import DatasetSplits, ImageSplit
 from nader.data.cifar import CIFAR10_MEAN, CIFAR10_STD
+from nader.training.augment import DeviceImages, draw_augmentation
+from nader.training.config import TrainConfig
+from nader.training.loop import DeviceSetup, build_seeded, evaluate_accuracy, train_model
 
 NB201_TRAIN_IMAGES = 25_000  # cifar10-valid: train half of the 50k training images
 NB201_VALID_IMAGES = 25_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from nader.data.augment import DeviceImages, draw_augmentation
 from nader.data.base import ImageSplit
+from nader.training.augment import DeviceImages, draw_augmentation
 
 
 def reference_crop_flip(

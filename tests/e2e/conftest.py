@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -60,14 +58,3 @@ def write_config(tmp_path: Path):
         return path
 
     return write
-
-
-def nader_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "nader", *args]
-
-
-def nader_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
-    env["NADER_LOAD_PLUGINS"] = ""
-    return env

@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import nader_command, nader_env  # noqa: E402
+from corpus_paths import nader_command, nader_env  # noqa: E402
 
+from nader.cli.progress import Progress  # noqa: E402
 from nader.errors import ConfigError  # noqa: E402
 from nader.plugins.manager import build_runtime  # noqa: E402
 from nader.session.config import load_config  # noqa: E402
-from nader.session.progress import Progress  # noqa: E402
 from nader.session.runner import Session  # noqa: E402
 
 
@@ -148,10 +148,10 @@ class _FlakyProvider:
 
     name = "flaky"
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, runtime: Any) -> None:
         import random
 
-        self.inner = build_runtime(load_entry_points=False).llm_providers.get("offline")(config)
+        self.inner = runtime.llm_providers.get("offline")(config, runtime)
         self.rng = random.Random(1234)
         self.calls = 0
         self.failed = 0

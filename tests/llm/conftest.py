@@ -44,13 +44,6 @@ def sleeps() -> RecordingSleep:
     return RecordingSleep()
 
 
-@pytest.fixture(scope="session")
-def runtime() -> Any:
-    from nader.plugins.manager import build_runtime
-
-    return build_runtime(load_entry_points=False)
-
-
 @pytest.fixture
 def make_client(
     fake_server: FakeLLMServer,

@@ -40,7 +40,7 @@ def test_listing_shows_plugins_versions_and_registrations(
     )
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert "nader 0.1.0 (built-in)\n  from: nader.plugins.builtin_operators" in out
+    assert "nader 0.1.0 (built-in)\n  from: nader.backends.plugin" in out
     assert "\n  operators (29):" in out  # the authors' 27, plus Identity and Zero (NAS-Bench-201)
     assert (
         "nader-good 1.0\n  from: good = good_plugin\n  operators (1):\n    GoodOp\n"

@@ -10,7 +10,8 @@ import types
 import pytest
 from plugin_helpers import REPO_ROOT
 
-from nader.plugins import HOOK_NAMES, build_runtime, hookspecs
+from nader import hookspecs
+from nader.plugins import HOOK_NAMES, build_runtime
 
 DOCS = (REPO_ROOT / "docs" / "plugins.md").read_text()
 TESTS_DIR = REPO_ROOT / "tests" / "plugins"

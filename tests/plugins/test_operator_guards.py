@@ -65,18 +65,39 @@ def test_a_shape_problem_raised_on_purpose_passes_through() -> None:
     assert (error.code, error.message) == ("odd-channels", "Odd needs an odd number of channels")
 
 
-def test_builtin_rules_are_not_wrapped() -> None:
-    runtime = build_runtime(load_entry_points=False)
+def test_rules_and_lowerings_are_registered_as_written() -> None:
+    """One guard per failure, where the node is known: nothing is wrapped at registration."""
+    runtime = runtime_with_odd(shape_rule=crash, lowering=crash)
     assert runtime.operators.get("ReLU").shape_rule is default_registry().get("ReLU").shape_rule
+    assert runtime.operators.get("Odd").shape_rule is crash
+    assert runtime.lowerings["Odd"] is crash
 
 
-def test_a_crashing_lowering_is_a_backend_error_naming_the_plugin() -> None:
+def _build_odd(runtime: Runtime) -> Any:
+    from nader.backends.fx_build import build_network
+    from nader.backends.plan import NetworkPlanner
+    from nader.backends.presets import dataset_preset
+    from nader.backends.skeletons import skeleton_named
+    from nader.ir import parse_network
+
+    stem = (
+        "##Cell_stem##\n0:input\n1:output\n2:Conv2d(out_channels=dim,kernel_size=3)\n0->2\n2->1\n"
+    )
+    down = stem.replace("_stem", "_downsample").replace("kernel_size=3", "kernel_size=3,stride=2")
+    network = parse_network(CELL + stem + down)
+    skeleton = skeleton_named("nader").with_depths((1, 1, 1))
+    planner = NetworkPlanner(network, runtime.operators, skeleton, dataset_preset("cifar10"))
+    return build_network(planner.plan(8), runtime.lowerings)
+
+
+def test_a_crashing_lowering_is_a_backend_error_naming_node_and_plugin() -> None:
+    pytest.importorskip("torch")
     runtime = runtime_with_odd(lowering=crash)
     with pytest.raises(
         BackendError,
-        match=r"lowering of operator 'Odd' \(from plugin 'nader-odd'\) raised KeyError",
+        match=r"node 2: the lowering of operator 'Odd' \(from plugin 'nader-odd'\) raised KeyError",
     ) as caught:
-        runtime.lowerings["Odd"](None)
+        _build_odd(runtime)
     assert isinstance(caught.value.__cause__, KeyError)
 
 
@@ -86,6 +107,6 @@ def test_a_lowering_must_return_a_torch_module() -> None:
     with pytest.raises(
         BackendError, match="returned builtin_function_or_method, not a torch.nn.Module"
     ):
-        runtime.lowerings["Odd"](None)
+        _build_odd(runtime)
     good = runtime_with_odd(lowering=lambda ctx: torch.nn.ReLU())
-    assert isinstance(good.lowerings["Odd"](None), torch.nn.ReLU)
+    assert _build_odd(good) is not None

@@ -8,26 +8,16 @@ grouping, parameter spellings, comments), and turned into a networkx graph whose
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
+from corpus_paths import REPO as REPO_ROOT
+from corpus_paths import blocks_dir
 from hypothesis import strategies as st
 from networkx.algorithms.isomorphism import DiGraphMatcher
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def corpus_root() -> Path:
-    """``$NADER_CORPUS`` or ``../shared/corpus`` beside the repository."""
-    configured = os.environ.get("NADER_CORPUS")
-    return Path(configured) if configured else REPO_ROOT / ".." / "shared" / "corpus"
-
-
-def blocks_dir() -> Path:
-    return corpus_root() / "nader-official" / "blocks"
+__all__ = ["REPO_ROOT", "blocks_dir"]
 
 
 # ------------------------------------------------------------------------------ text builders

@@ -484,8 +484,8 @@ def plugin_registry() -> OperatorRegistry:
 def test_a_crashing_plugin_operator_becomes_a_diagnostic() -> None:
     report = verify_block(parse_block(chain("Crash")), plugin_registry())
     (error,) = report.errors
-    assert error.code == "operator-error" and error.node == 2
-    assert "plugin 'acme'" in error.message and "_Boom: bad plugin" in error.message
+    assert error.code == "plugin-error" and error.node == 2
+    assert error.message == "Crash (from plugin 'acme'): its shape rule raised _Boom: bad plugin"
 
 
 def test_plugin_operators_get_checking_and_hashing_for_free() -> None:

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from nader.agents import tasks
-from nader.agents.calls import estimate_tokens
 from nader.agents.embedders import option
 from nader.agents.offline.graph_edit import EditableGraph, ShapeContext
 from nader.agents.offline.heuristics import (
@@ -28,15 +27,17 @@ from nader.agents.offline.heuristics import (
     tips_for_codes,
 )
 from nader.agents.offline.matching import match_score, rank_rewrites, stable_seed
-from nader.agents.offline.rewrites import REWRITES, REWRITES_BY_NAME, Rewrite, Site
+from nader.agents.offline.rewrites import REWRITES, REWRITES_BY_NAME, Rewrite
+from nader.agents.offline.sites import Site
 from nader.errors import NaderError
-from nader.ir.builtin_ops import default_registry
 from nader.ir.graph import Role
-from nader.ir.ops import OperatorRegistry
 from nader.ir.parser import parse_network
 from nader.ir.printer import print_block
+from nader.ir.registry import OperatorRegistry
 from nader.ir.verify import verify_block
 from nader.llm.base import LLMError, LLMRequest, LLMResponse, Usage
+from nader.llm.pricing import estimate_tokens
+from nader.plugins.registries import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,16 @@ class OfflineDesigner:
 
     name = PROVIDER_NAME
 
-    def __init__(self, seed: int = 0, registry: OperatorRegistry | None = None) -> None:
+    def __init__(self, registry: OperatorRegistry, seed: int = 0) -> None:
         self.seed = seed
-        self.registry = registry or default_registry()
+        self.registry = registry
 
     @classmethod
-    def from_config(cls, config: Any = None) -> OfflineDesigner:
-        """Factory for ``register_llm_providers``: reads ``seed`` from the ``[llm]`` config."""
+    def from_config(cls, config: Any, runtime: Runtime) -> OfflineDesigner:
+        """Factory for ``register_llm_providers``: reads ``seed`` from the ``[llm]`` config and
+        designs with the runtime's operators (plugins' included)."""
         seed = option(config, "seed", 0)
-        return cls(seed=int(seed) if seed is not None else 0)
+        return cls(runtime.operators, seed=int(seed) if seed is not None else 0)
 
     # -- provider protocol
     def complete(self, request: LLMRequest) -> LLMResponse:

@@ -16,10 +16,10 @@ import copy
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from nader.ir.graph import Block, Role
-from nader.ir.ops import OperatorRegistry
+from nader.ir.graph import Block, NodeKind, Role, node_kind
 from nader.ir.parser import parse_network
 from nader.ir.printer import print_block
+from nader.ir.registry import OperatorRegistry
 from nader.ir.verify import Probe, verify_block
 
 
@@ -86,11 +86,11 @@ class EditableGraph:
 
     @property
     def input_ids(self) -> list[int]:
-        return self.ids_with_op("input", "input1", "input2")
+        return [i for i, node in sorted(self.nodes.items()) if node_kind(node.op) is NodeKind.INPUT]
 
     @property
     def output_id(self) -> int:
-        return self.ids_with_op("output")[0]
+        return next(i for i, n in sorted(self.nodes.items()) if node_kind(n.op) is NodeKind.OUTPUT)
 
     def consumers(self, node_id: int) -> list[int]:
         return [t for t, sources in sorted(self.inputs.items()) if node_id in sources]

@@ -12,8 +12,8 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from nader import hookimpl
+from nader.hookspecs import RegisterFactory, RegisterOperator, SearchPolicyFactory
 from nader.ir import Cost, OperatorSpec, TensorShape
-from nader.plugins.hookspecs import RegisterFactory, RegisterOperator, SearchPolicyFactory
 
 __version__ = "0.1.0"
 

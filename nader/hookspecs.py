@@ -12,18 +12,18 @@ one section per hook, and ``tests/plugins/test_docs.py`` fails when a hook lacks
 
 What happens when a plugin misbehaves is the manager's business (:mod:`nader.plugins.manager`):
 in short, one hook call of one plugin is one transaction.
+
+This module is the bottom of the plugin layer: it imports pluggy and nothing from nader, so a
+plugin (and ``nader.hookimpl``) can be imported without the IR, the manager or torch. The hook
+protocols are therefore typed with ``Any`` where they take nader objects; the docstrings name them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pluggy
-
-if TYPE_CHECKING:
-    from nader.ir.ops import OperatorSpec
-    from nader.llm.base import LLMProvider
 
 PROJECT_NAME = "nader"
 
@@ -36,8 +36,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 #: module's ``forward`` takes the node's inputs positionally. Typed loosely so that this module,
 #: and a plugin's import, need no torch.
 Lowering = Callable[[Any], Any]
-#: ``factory(config)`` → an :class:`nader.llm.base.LLMProvider`.
-LLMProviderFactory = Callable[..., "LLMProvider"]
+#: ``factory(config, runtime)`` → an :class:`nader.llm.base.LLMProvider`.
+LLMProviderFactory = Callable[..., Any]
 #: ``factory(**options)`` → an object with ``select(tree, rng) -> node id``.
 SearchPolicyFactory = Callable[..., Any]
 #: ``factory(config)`` → the dataset (see :mod:`nader.data`).
@@ -53,7 +53,7 @@ FactoryT_contra = TypeVar("FactoryT_contra", contravariant=True)
 class RegisterOperator(Protocol):
     """The ``register`` callable that ``register_operators`` receives."""
 
-    def __call__(self, spec: OperatorSpec, *, lowering: Lowering | None = None) -> None: ...
+    def __call__(self, spec: Any, *, lowering: Lowering | None = None) -> None: ...
 
 
 class RegisterFactory(Protocol[FactoryT_contra]):
@@ -98,8 +98,10 @@ def register_llm_providers(register: RegisterFactory[LLMProviderFactory]) -> Non
 
     Register signature: ``register(name: str, factory: Callable[..., LLMProvider])``.
 
-    What is registered: a factory; ``factory(config)`` returns an object with a ``name`` and
-    ``complete(request: LLMRequest) -> LLMResponse`` (see :mod:`nader.llm.base`).
+    What is registered: a factory; ``factory(config, runtime)`` returns an object with a
+    ``name`` and ``complete(request: LLMRequest) -> LLMResponse`` (see :mod:`nader.llm.base`).
+    ``config`` is the run's ``[llm]`` table; ``runtime`` the host's
+    :class:`~nader.plugins.registries.Runtime` (its operators, for a provider that writes blocks).
 
     Example::
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from nader.hookspecs import RegisterOperator, hookimpl
 from nader.ir.builtin_ops import builtin_operator_specs
-from nader.plugins.hookspecs import RegisterOperator, hookimpl
+from nader.ir.graph import is_boundary
 
 
 class BuiltinLowering:
@@ -32,7 +33,7 @@ class BuiltinLowering:
 
 def _has_lowering(spec: Any) -> bool:
     # block inputs and the output are graph boundaries, not modules
-    return spec.min_inputs > 0 and spec.name != "output"
+    return not is_boundary(spec.name)
 
 
 def _torch_installed() -> bool:
@@ -42,7 +43,7 @@ def _torch_installed() -> bool:
         return False
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_operators(register: RegisterOperator) -> None:
     torch_present = _torch_installed()
     for spec in builtin_operator_specs():

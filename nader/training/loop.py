@@ -1,156 +1,37 @@
 """Train a network under NAS-Bench-201's protocol; select on validation, report test once.
 
-Defaults are NAS-Bench-201's: SGD with Nesterov momentum 0.9, learning rate 0.1 annealed to 0 by a
-cosine over every step, weight decay 5e-4, batch 256, 200 epochs, random crop (pad 4 on CIFAR, 2 on
-ImageNet16-120) and horizontal flip, per-channel normalisation, seeds 777/888/999. Every knob is a
-field of :class:`TrainConfig`, so a search can train a few-epoch proxy and a test can cap batches.
-
-Honest selection is built into the shape of the API: the training loop (:class:`_TrainingLoop`)
+Honest selection is built into the shape of the API: the training loop (:class:`TrainingLoop`)
 is given only the train and valid splits; :func:`train_model` evaluates the test split once, after
 training completed, and a finished checkpoint replays the stored result instead of re-testing.
 ``TrainResult.valid_acc`` is what a search may use; ``test_acc`` is for reports.
 
 Speed: data live on the device as uint8 tensors and are augmented there in whole batches
-(:mod:`nader.data.augment`); on CUDA the model runs in bf16/fp16 autocast with channels_last, and
-``torch.compile`` is one flag. Designs that cannot train stop early: a non-finite loss is status
-``diverged``; validation accuracy still at chance after ``patience_epochs`` is ``no_progress``.
-
-A checkpoint written after every epoch (our own file, loaded with ``weights_only=True``) holds the
-model, optimiser, scaler and every RNG state, so an interrupted run resumes to the same weights.
+(:mod:`nader.training.augment`); on CUDA the model runs in bf16/fp16 autocast with channels_last,
+and ``torch.compile`` is one flag. Designs that cannot train stop early: a non-finite loss is
+status ``diverged``; validation accuracy still at chance after ``patience_epochs`` is
+``no_progress``. Checkpoints are :mod:`nader.training.checkpoint`'s business.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
-from nader.data.augment import DeviceImages, draw_augmentation
 from nader.data.base import DatasetSplits, ImageSplit
-from nader.errors import BackendError
+from nader.training import checkpoint
+from nader.training.augment import DeviceImages, draw_augmentation
+from nader.training.config import EpochRecord, Status, TrainConfig, TrainingError, TrainResult
 
-#: The three seeds NAS-Bench-201 trains every architecture with.
-PROTOCOL_SEEDS = (777, 888, 999)
-CHECKPOINT_FORMAT = 1
-
-Status = Literal["trained", "diverged", "no_progress", "paused"]
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
-
-
-class TrainingError(BackendError):
-    """Training could not start or resume (bad checkpoint, mismatched settings, empty data)."""
-
-
-class TrainConfig(BaseModel):
-    """Every knob of a training run; the defaults are NAS-Bench-201's 200-epoch protocol."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    epochs: int = Field(default=200, ge=1)
-    batch_size: int = Field(default=256, ge=2)
-    eval_batch_size: int = Field(default=512, ge=1)
-    lr: float = Field(default=0.1, gt=0)
-    min_lr: float = Field(default=0.0, ge=0)
-    warmup_epochs: int = Field(default=0, ge=0)
-    momentum: float = Field(default=0.9, ge=0, lt=1)
-    nesterov: bool = True
-    weight_decay: float = Field(default=5e-4, ge=0)
-    label_smoothing: float = Field(default=0.0, ge=0, lt=1)
-    grad_clip_norm: float | None = Field(default=None, gt=0)
-    #: None: the dataset's protocol value (4 on CIFAR, 2 on ImageNet16-120).
-    crop_padding: int | None = Field(default=None, ge=0)
-    horizontal_flip: bool | None = None
-    seed: int = Field(default=777, ge=0)
-    #: "auto" is CUDA when available, else CPU.
-    device: str = "auto"
-    #: "auto" is bf16 (fp16 where bf16 is unsupported) on CUDA, fp32 elsewhere.
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    #: None: channels_last on CUDA only, where convolutions gain from it.
-    channels_last: bool | None = None
-    compile: bool = False
-    max_train_batches: int | None = Field(default=None, ge=1)
-    max_eval_batches: int | None = Field(default=None, ge=1)
-    valid_every_epochs: int = Field(default=1, ge=1)
-    #: Stop as ``no_progress`` when, from this epoch on, the best validation accuracy is still
-    #: at most chance + ``progress_margin``; 0 turns the check off.
-    patience_epochs: int = Field(default=5, ge=0)
-    progress_margin: float = Field(default=0.02, ge=0, le=1)
-    #: Steps between finiteness checks of the loss (each costs one device synchronisation).
-    nonfinite_check_every: int = Field(default=20, ge=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> TrainConfig:
-        if self.min_lr > self.lr:
-            raise ValueError(f"min_lr ({self.min_lr}) exceeds lr ({self.lr})")
-        if self.warmup_epochs >= self.epochs:
-            raise ValueError(
-                f"warmup_epochs ({self.warmup_epochs}) must be below epochs ({self.epochs})"
-            )
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("Nesterov momentum needs momentum > 0")
-        return self
-
-
-class EpochRecord(BaseModel):
-    """What one epoch did; ``valid_acc`` is None on epochs without validation."""
-
-    epoch: int
-    lr: float
-    train_loss: float
-    train_acc: float
-    valid_acc: float | None
-    seconds: float
-    images: int
-
-
-class TrainResult(BaseModel):
-    """Outcome of :func:`train_model`. Search decisions read ``valid_acc`` only.
-
-    Status ``trained`` (the run store's word for a finished run), ``diverged``, ``no_progress``
-    or ``paused``. ``test_acc`` is measured once, after a finished run, for reporting. ``epochs_completed``
-    counts whole epochs; ``steps`` counts optimiser steps (a run that diverged mid-epoch spent
-    ``steps`` steps). ``reason`` says why a run stopped early.
-    """
-
-    status: Status
-    valid_acc: float | None
-    test_acc: float | None
-    epochs_completed: int
-    epochs_planned: int
-    steps: int
-    seed: int
-    device: str
-    train_seconds: float
-    train_images: int
-    reason: str | None = None
-    history: list[EpochRecord] = Field(default_factory=list)
-
-    @property
-    def images_per_second(self) -> float:
-        return self.train_images / self.train_seconds if self.train_seconds > 0 else 0.0
-
-    def as_job_output(self) -> dict[str, Any]:
-        """The flat dict an executor job returns (``nader.session.executors.JobResult``)."""
-        return {
-            "status": self.status,
-            "valid_acc": self.valid_acc,
-            "test_acc": self.test_acc,
-            "epochs": self.epochs_completed,
-            "error": self.reason if self.status in ("diverged", "no_progress") else None,
-            "steps": self.steps,
-            "train_seconds": self.train_seconds,
-            "images_per_second": self.images_per_second,
-        }
 
 
 @dataclass(frozen=True)
@@ -276,9 +157,9 @@ def train_model(
             "stop_after_epochs needs a checkpoint_path to resume from and must be >= 1"
         )
     setup = DeviceSetup.resolve(config, data)
-    loop = _TrainingLoop(model, SelectionData.of(data), config, setup, checkpoint_path)
+    loop = TrainingLoop(model, SelectionData.of(data), config, setup, checkpoint_path)
     with _run_context(setup, config.seed):
-        finished = loop.restore()
+        finished = checkpoint.restore(loop)
         if finished is not None:
             return finished
         status, reason = loop.run(stop_after_epochs, on_epoch)
@@ -290,7 +171,7 @@ def train_model(
             )
         result = loop.result(status, reason, test_acc)
         if status != "paused":
-            loop.save(result)
+            checkpoint.save(loop, result)
     return result
 
 
@@ -337,7 +218,7 @@ def _run_context(setup: DeviceSetup, seed: int) -> Iterator[None]:
             torch.backends.cudnn.benchmark = benchmark
 
 
-class _TrainingLoop:
+class TrainingLoop:
     """Epochs over train, validation on valid, checkpoints. Holds no reference to the test split."""
 
     def __init__(
@@ -362,7 +243,7 @@ class _TrainingLoop:
         self.forward: Callable[[torch.Tensor], torch.Tensor] = (
             torch.compile(self.model) if config.compile else self.model  # type: ignore[assignment]
         )
-        self.optimizer = torch.optim.SGD(
+        self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
             self.model.parameters(),
             lr=config.lr,
             momentum=config.momentum,
@@ -394,6 +275,10 @@ class _TrainingLoop:
         self.train_seconds = 0.0
         self.train_images = 0
 
+    @property
+    def device(self) -> torch.device:
+        return self.setup.device
+
     # -- running ---------------------------------------------------------------------------
 
     def run(
@@ -418,7 +303,7 @@ class _TrainingLoop:
                 )
             epochs_this_call += 1
             if self.epoch < self.config.epochs:
-                self.save(None)
+                checkpoint.save(self, None)
                 if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
                     return "paused", f"stopped after {epochs_this_call} epoch(s) as asked"
         return "trained", None
@@ -517,84 +402,3 @@ class _TrainingLoop:
             reason=reason,
             history=list(self.history),
         )
-
-    # -- checkpoints -----------------------------------------------------------------------
-
-    def save(self, finished: TrainResult | None) -> None:
-        """Write the checkpoint atomically (a crash mid-write leaves the previous one intact)."""
-        if self.checkpoint_path is None:
-            return
-        state = {
-            "format": CHECKPOINT_FORMAT,
-            "fingerprint": self.fingerprint,
-            "epoch": self.epoch,
-            "step": self.step,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "generator": self.generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.setup.device)
-            if self.setup.device.type == "cuda"
-            else None,
-            "history": [record.model_dump(mode="json") for record in self.history],
-            "train_seconds": self.train_seconds,
-            "train_images": self.train_images,
-            "finished": finished.model_dump(mode="json") if finished is not None else None,
-        }
-        path = Path(self.checkpoint_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        torch.save(state, partial)
-        os.replace(partial, path)
-
-    def restore(self) -> TrainResult | None:
-        """Resume from the checkpoint if there is one; return its result when it is finished."""
-        if self.checkpoint_path is None or not Path(self.checkpoint_path).exists():
-            return None
-        path = Path(self.checkpoint_path)
-        try:
-            state = torch.load(path, map_location=self.setup.device, weights_only=True)
-        except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is the same user error
-            raise TrainingError(
-                f"{path}: not a readable nader training checkpoint ({type(err).__name__}: {err})"
-            ) from err
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise TrainingError(
-                f"{path}: not a nader training checkpoint (format {CHECKPOINT_FORMAT})"
-            )
-        if state["fingerprint"] != self.fingerprint:
-            raise TrainingError(
-                f"{path}: checkpoint was written with other settings or data: {_differences(state['fingerprint'], self.fingerprint)}"
-            )
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as err:
-            raise TrainingError(f"{path}: checkpoint does not fit this model ({err})") from err
-        if state["finished"] is not None:
-            return TrainResult.model_validate(state["finished"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.generator.set_state(state["generator"].cpu())
-        torch.set_rng_state(state["torch_rng"].cpu())
-        if state["cuda_rng"] is not None and self.setup.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.setup.device)
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.history = [EpochRecord.model_validate(record) for record in state["history"]]
-        self.train_seconds, self.train_images = (
-            float(state["train_seconds"]),
-            int(state["train_images"]),
-        )
-        return None
-
-
-def _differences(stored: dict[str, Any], current: dict[str, Any]) -> str:
-    stored_config, current_config = stored.get("config", {}), current["config"]
-    changed = [
-        f"{key}: {stored_config.get(key)!r} -> {value!r}"
-        for key, value in current_config.items()
-        if stored_config.get(key) != value
-    ]
-    if stored.get("data") != current["data"]:
-        changed.append(f"data: {stored.get('data')!r} -> {current['data']!r}")
-    return "; ".join(changed) or "unknown difference"

@@ -1,0 +1,85 @@
+"""Opening a run directory: a fresh start or a ``--resume``, the stored config checked against
+the current one, and the session's log file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from nader.errors import ConfigError
+from nader.session.config import SessionConfig
+from nader.session.store import RunStore
+
+#: config keys that may change between a run and its --resume (budgets and where it trains)
+_RESUMABLE_CHANGES = (
+    "run.max_architectures",
+    "run.max_designs",
+    "run.max_wall_clock_s",
+    "run.queue_size",
+    "executor.",
+)
+
+
+def open_run(run_dir: Path, config: SessionConfig, *, resume: bool) -> RunStore:
+    """The run's store, after checking that starting (or resuming) here is what was meant.
+
+    :raises ConfigError: the directory holds a run and ``resume`` is off, or the run was made
+        with a config that differs in more than its budgets.
+    """
+    exists = (run_dir / "state.db").exists()
+    store = RunStore(run_dir)
+    try:
+        if exists and store.all() and not resume:
+            raise ConfigError(
+                f"{run_dir} already holds a run; pass --resume to continue it, or choose "
+                "another --run-dir"
+            )
+        current = config.model_dump(mode="json")
+        stored = store.get_meta("config")
+        if stored is not None and resume:
+            check_resume_compatible(json.loads(stored), current)
+    except BaseException:
+        store.close()
+        raise
+    store.set_meta("config", json.dumps(current, sort_keys=True))
+    (run_dir / "config.json").write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    return store
+
+
+def check_resume_compatible(stored: dict[str, Any], current: dict[str, Any]) -> None:
+    before, after = _flatten(stored), _flatten(current)
+    changed = sorted(
+        key
+        for key in set(before) | set(after)
+        if before.get(key) != after.get(key) and not key.startswith(_RESUMABLE_CHANGES)
+    )
+    if changed:
+        raise ConfigError(
+            "--resume with a config that differs from the run's in: "
+            + ", ".join(changed)
+            + " (only budgets under [run] and [executor] may change)"
+        )
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def session_log(run_dir: Path) -> logging.Handler:
+    """Send nader's INFO log lines to ``logs/session.log`` (remove the handler when done)."""
+    handler = logging.FileHandler(run_dir / "logs" / "session.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("nader")
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return handler
