@@ -44,7 +44,7 @@ SearchPolicyFactory = Callable[..., Any]
 DatasetFactory = Callable[..., Any]
 #: ``factory(config)`` → an object with ``dimension`` and ``embed(texts) -> list[list[float]]``.
 EmbedderFactory = Callable[..., Any]
-#: ``factory(config)`` → an executor that trains candidates.
+#: ``factory(config, target, scratch)`` → an executor that trains candidates.
 ExecutorFactory = Callable[..., Any]
 
 FactoryT_contra = TypeVar("FactoryT_contra", contravariant=True)
@@ -179,8 +179,9 @@ def register_executors(register: RegisterFactory[ExecutorFactory]) -> None:
 
     What is registered: a factory; ``factory(config, target, scratch)`` gets the ``[executor]``
     config, the host's job function and a scratch folder, and returns an executor with
-    ``submit(job)``, ``poll(timeout) -> list[JobResult]``, ``running()``, ``capacity`` and
-    ``shutdown()`` (see :mod:`nader.session.executors`).
+    ``submit(job: TrainingJob)``, ``poll(timeout) -> list[JobOutcome]``, ``running()``,
+    ``capacity`` and ``shutdown()`` (see :mod:`nader.session.executors` and
+    :mod:`nader.training.job`).
 
     Example::
 
