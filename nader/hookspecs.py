@@ -1,4 +1,4 @@
-"""The six ``register_*`` hooks (DESIGN §2 "Plugins") and the types of what they register.
+"""The seven ``register_*`` hooks (DESIGN §2 "Plugins") and the types of what they register.
 
 Every hook receives one argument, ``register``: a callable owned by the host. A plugin calls it
 once per thing it contributes; the host validates the item and stores it under its name. A name
@@ -46,6 +46,8 @@ DatasetFactory = Callable[..., Any]
 EmbedderFactory = Callable[..., Any]
 #: ``factory(config, target, scratch)`` → an executor that trains candidates.
 ExecutorFactory = Callable[..., Any]
+#: ``factory(config, run_dir)`` → a tracker (see :mod:`nader.tracking`).
+TrackerFactory = Callable[..., Any]
 
 FactoryT_contra = TypeVar("FactoryT_contra", contravariant=True)
 
@@ -191,6 +193,29 @@ def register_executors(register: RegisterFactory[ExecutorFactory]) -> None:
     """
 
 
+@hookspec
+def register_trackers(register: RegisterFactory[TrackerFactory]) -> None:
+    """Register experiment trackers that mirror a run's metrics elsewhere (TensorBoard, MLflow).
+
+    :param register: the host's callback; call it once per tracker.
+
+    Register signature: ``register(name: str, factory: Callable[..., Tracker])``.
+
+    What is registered: a factory; ``factory(config, run_dir)`` gets the ``[tracking]`` config
+    (:class:`nader.tracking.TrackingConfig`) and the run directory, and returns a
+    :class:`nader.tracking.Tracker`: ``on_epoch(arch_id, record)``,
+    ``on_architecture(event)``, ``on_run_end(summary)`` and ``close()``. A session uses the
+    trackers named in ``[tracking] trackers``; one that raises is reported and dropped, never
+    stopping the run.
+
+    Example::
+
+        @hookimpl
+        def register_trackers(register):
+            register("wandb", WandbTracker)
+    """
+
+
 #: Every hook, in the order the manager calls them.
 HOOK_NAMES: tuple[str, ...] = (
     "register_operators",
@@ -199,4 +224,5 @@ HOOK_NAMES: tuple[str, ...] = (
     "register_datasets",
     "register_embedders",
     "register_executors",
+    "register_trackers",
 )

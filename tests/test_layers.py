@@ -29,6 +29,7 @@ LAYERS = {
     "backends": 2,
     "data": 3,
     "agents": 3,
+    "tracking": 3,
     "training": 4,
     "session": 5,
     "cli": 6,

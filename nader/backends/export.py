@@ -382,3 +382,31 @@ def export_onnx(
         raise BackendError(f"ONNX export failed: {type(err).__name__}: {err}") from err
     finally:
         network.train(was_training)
+
+
+def load_trained_weights(network: nn.Module, checkpoint: str | Path) -> None:
+    """Load the model weights of a nader training checkpoint into ``network``.
+
+    The checkpoint is read with ``weights_only=True`` (tensors and plain containers, no pickled
+    objects), and the keys must match exactly: a network compiled at another width or skeleton
+    than the one trained is refused rather than half-loaded.
+    """
+    path = Path(checkpoint)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is the same user error
+        raise BackendError(
+            f"{path}: not a readable nader checkpoint ({type(err).__name__}: {err})"
+        ) from err
+    weights = state.get("model") if isinstance(state, dict) else None
+    if not isinstance(weights, dict):
+        raise BackendError(f"{path}: holds no model weights")
+    try:
+        network.load_state_dict(weights, strict=True)
+    except RuntimeError as err:
+        raise BackendError(f"{path}: weights do not fit the compiled network: {err}") from err
+
+
+def save_state_dict(network: nn.Module, path: str | Path) -> None:
+    """Write ``network``'s state dict (tensors only, loadable with ``weights_only=True``)."""
+    torch.save({key: value.detach().cpu() for key, value in network.state_dict().items()}, path)

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from nader.cli.check import _positive
-from nader.errors import BlockSyntaxError, ConfigError, VerifyError, WidthSearchError
+from nader.errors import (
+    BlockSyntaxError,
+    ConfigError,
+    PluginError,
+    VerifyError,
+    WidthSearchError,
+)
 
 _SUFFIXES = {"k": 1e3, "m": 1e6, "g": 1e9}
 
@@ -54,7 +60,9 @@ def add_parser(subparsers: Any) -> None:
     compile_.add_argument("file", metavar="FILE")
     compile_.add_argument("--skeleton", default="nader", choices=sorted(SKELETONS))
     compile_.add_argument(
-        "--dataset", help="cifar10, cifar100, ImageNet16-120 or imagenet (default: the skeleton's)"
+        "--dataset",
+        help="a NAS-Bench-201 preset (cifar10, cifar100, ImageNet16-120, imagenet) or any "
+        "registered dataset (see nader plugins; default: the skeleton's)",
     )
     compile_.add_argument("--depths", type=_depths, metavar="N,N,...", help="cells per stage")
     sizing = compile_.add_mutually_exclusive_group()
@@ -75,15 +83,37 @@ def add_parser(subparsers: Any) -> None:
     compile_.set_defaults(handler=run_compile)
 
 
+def _dataset(name: str, runtime: Any) -> Any:
+    """A NAS-Bench-201 preset (with its budget) by name; otherwise any registered dataset.
+
+    A registered dataset without a preset is loaded to learn its image shape and classes (what
+    the training worker does), and has no budget: give ``--width`` or ``--max-params``.
+    """
+    from nader.backends.presets import dataset_preset, preset_for
+
+    try:
+        return dataset_preset(name)
+    except ConfigError:
+        if name not in runtime.datasets:
+            known = ", ".join(sorted(runtime.datasets.names()))
+            raise ConfigError(
+                f"unknown dataset {name!r}; presets: cifar10, cifar100, ImageNet16-120, "
+                f"imagenet; registered datasets: {known}"
+            ) from None
+    from nader.data.load import load_dataset
+
+    return preset_for(load_dataset(name, runtime=runtime))
+
+
 def _fail(message: str, code: int) -> int:
     print(f"nader compile: {message}", file=sys.stderr)
     return code
 
 
 def run_compile(args: argparse.Namespace, runtime: Any) -> int:
-    from nader.backends.presets import dataset_preset
     from nader.backends.skeletons import skeleton_named
     from nader.backends.width import CostBudget
+    from nader.data.errors import DatasetError
     from nader.ir.parser import parse_network
 
     if args.width is not None and args.max_flops is not None:
@@ -95,8 +125,8 @@ def run_compile(args: argparse.Namespace, runtime: Any) -> int:
         skeleton = skeleton_named(args.skeleton)
         if args.depths is not None:
             skeleton = skeleton.with_depths(args.depths)
-        dataset = dataset_preset(args.dataset or skeleton.default_dataset)
-    except ConfigError as err:
+        dataset = _dataset(args.dataset or skeleton.default_dataset, runtime)
+    except (ConfigError, PluginError, DatasetError) as err:
         return _fail(str(err), 2)
     budget: CostBudget | None = None
     if args.width is None:
@@ -168,7 +198,15 @@ def _print_human(payload: dict[str, Any]) -> None:
         f"dataset {payload['dataset']}"
     )
     print(f"  width {payload['width']} ({how})")
-    print(f"  params {payload['params']:,}  flops {payload['flops']:,} (NAS-Bench-201 convention)")
-    print(f"  fvcore conv/linear/matmul multiply-adds {payload['fvcore_flops']:,} (matches the IR)")
+    print(f"  params {payload['params']:,}")
+    print(
+        f"  flops {payload['flops']:,}: NAS-Bench-201 convention (multiply-adds of Conv2d and Linear "
+        "layers, biases included)"
+    )
+    print(
+        f"  fvcore_flops {payload['fvcore_flops']:,}: fvcore's count of the built module "
+        "(multiply-adds of conv, linear and matmul, biases not counted); matches the IR's "
+        "own multiply-add count"
+    )
     if payload["out"]:
         print(f"  wrote {payload['out']}")

@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nader.cli.compile",
     "nader.cli.run",
     "nader.cli.report",
+    "nader.cli.export",
+    "nader.cli.config",
     "nader.cli.plugins",
 )
 

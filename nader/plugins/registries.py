@@ -108,6 +108,8 @@ class Runtime:
     skipped: list[str] = field(default_factory=list)
     #: Problems that belong to no single plugin (e.g. an allow-list naming nothing installed).
     problems: list[str] = field(default_factory=list)
+    #: Experiment trackers (``register_trackers``); last only because it has a default.
+    trackers: NamedRegistry = field(default_factory=lambda: NamedRegistry("tracker"))
 
     @property
     def errors(self) -> list[str]:
@@ -130,5 +132,6 @@ class Runtime:
             "register_datasets": self.datasets,
             "register_embedders": self.embedders,
             "register_executors": self.executors,
+            "register_trackers": self.trackers,
         }
         return tables[hook_name]

@@ -17,6 +17,7 @@ from nader.errors import ConfigError
 from nader.llm.config import LLMConfig
 from nader.session.executors import ExecutorConfig
 from nader.session.overrides import apply_overrides
+from nader.tracking.base import TrackingConfig
 from nader.training.config import TrainConfig
 
 
@@ -75,6 +76,7 @@ class SessionConfig(_Strict):
     llm: LLMConfig
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
 
 _PATH_KEYS = (

@@ -40,6 +40,7 @@ from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
 from nader.session.sizing import Sizer
 from nader.session.store import PENDING_STATUSES, Architecture
+from nader.tracking.base import TrackerFanOut, build_trackers
 from nader.training.job import JobOutcome
 
 log = logging.getLogger("nader.session")
@@ -87,6 +88,8 @@ class Session:
         self._fruitless = 0
         self._llm_stop: str | None = None
         self._state = ProgressState(target=config.run.max_architectures)
+        #: experiment trackers ([tracking]); per-epoch ingestion calls ``self.trackers.on_epoch``
+        self.trackers = TrackerFanOut()
 
     # ------------------------------------------------------------------ the run
 
@@ -98,6 +101,7 @@ class Session:
         team: DesignTeam | None = None
         try:
             self.records = RunRecords(store)
+            self.trackers = build_trackers(self.config.tracking, self.runtime, self.run_dir)
             sizer = Sizer(self.config, self.runtime)
             base = load_base(self.config.base, self.runtime.operators)
             self.llm: AccountedLLM = accounted(
@@ -149,9 +153,11 @@ class Session:
                     executor.submit(training_job(arch, self.config, store))
             stopped = self._loop(team, sizer, executor, started)
             summary = self._summary(stopped)
+            self.trackers.on_run_end(summary)
             self.progress.update(self._tally(), f"finished: {stopped}")
             return SessionResult(summary, stopped, time.monotonic() - started, self._designs)
         finally:
+            self.trackers.close()
             if executor is not None:
                 executor.shutdown()
             if team is not None:
@@ -305,6 +311,7 @@ class Session:
     def _record_training(self, outcome: JobOutcome, team: DesignTeam) -> None:
         store = self.records.store
         arch = self.records.record_training(outcome)
+        self.trackers.on_architecture(arch.summary(), self.llm.usage.to_dict())
         store.log(
             f"architecture {arch.id}: {arch.status}"
             + (f" valid {arch.valid_acc:.4f}" if arch.valid_acc is not None else "")
