@@ -105,13 +105,32 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
             ]
 
 
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    """`` (did you mean 'epochs'?)`` for a misspelt key: the closest key of the same table.
+
+    Walks the models along ``loc`` to the table that refused the key; a key under a free-form
+    table (``llm.prices``) or none close enough gives no suggestion.
+    """
+    import difflib
+
+    model: type[BaseModel] = SessionConfig
+    for part in loc[:-1]:
+        info = model.model_fields.get(str(part))
+        annotation = info.annotation if info is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _describe(err: ValidationError) -> str:
     lines = []
     for item in err.errors():
         key = ".".join(str(part) for part in item.get("loc", ())) or "(top level)"
         kind = item.get("type", "")
         if kind == "extra_forbidden":
-            lines.append(f"  {key}: unknown key")
+            lines.append(f"  {key}: unknown key{_did_you_mean(item.get('loc', ()))}")
         elif kind == "missing":
             lines.append(f"  {key}: required")
         else:
