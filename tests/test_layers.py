@@ -33,6 +33,7 @@ LAYERS = {
     "training": 4,
     "session": 5,
     "cli": 6,
+    "report": 6,
     "__main__": 7,
 }
 

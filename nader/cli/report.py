@@ -17,7 +17,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run_report(args: argparse.Namespace, runtime: Any) -> int:
-    from nader.session.report import write_report
+    from nader.report import write_report
 
     path = write_report(Path(args.run_dir), Path(args.out) if args.out else None)
     print(path)
