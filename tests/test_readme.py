@@ -18,7 +18,8 @@ def _blocks(language: str) -> list[str]:
 def test_readme_starts_with_the_two_commands() -> None:
     first = README.split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert (
-        first[0] == "pip install torch==2.13.0 -e . && python -m nader run examples/quickstart.toml"
+        first[0]
+        == "pip install torch==2.13.0 -e '.[all]' && python -m nader run examples/quickstart.toml"
     )
     assert first[1] == "pip install torch==2.13.0 -e '.[dev]' && python -m pytest"
     assert (REPO / "examples" / "quickstart.toml").exists()
@@ -44,7 +45,7 @@ def test_every_command_the_readme_names_exists() -> None:
     named = set(
         re.findall(r"^(?:python -m )?nader ([a-z]+)", "\n".join(_blocks("bash")), flags=re.M)
     )
-    assert named >= {"run", "report", "check", "hash", "compile", "plugins"}
+    assert named >= {"run", "report", "check", "hash", "compile", "plugins", "export"}
     for command in sorted(named):
         done = subprocess.run(
             [sys.executable, "-m", "nader", command, "--help"],

@@ -76,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NaderError as err:
         print(f"nader: error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        from nader.cli.extras import missing_extra
+
+        message = missing_extra(err, args.command)
+        if message is None:
+            raise
+        print(f"nader: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("nader: interrupted", file=sys.stderr)
         return 130
