@@ -151,6 +151,16 @@ def _scatter_one(
             f'<path class="pareto" d="{" ".join(d)}" fill="none" stroke="#2563eb" stroke-width="2"/>'
         )
     front_ids = {ident for _, _, ident in front}
+    # points closer than a label's height share one label ("3, 5, 6"), drawn by the first
+    labelled: list[tuple[float, float, list[str]]] = []
+    for cost, acc, ident in points:
+        x, y = axes.sx(cost), axes.sy(acc)
+        near = next((g for g in labelled if abs(g[0] - x) < 8 and abs(g[1] - y) < 8), None)
+        if near is None:
+            labelled.append((x, y, [ident]))
+        else:
+            near[2].append(ident)
+    label_of = {ids[0]: ", ".join(ids) for _, _, ids in labelled}
     for cost, acc, ident in points:
         x, y = axes.sx(cost), axes.sy(acc)
         colour = "#2563eb" if ident in front_ids else "#9ca3af"
@@ -162,7 +172,12 @@ def _scatter_one(
             mark = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
         parts.append(
             f'<g class="point" data-id="{esc(ident)}"><title>{esc(tip)}</title>{mark}'
-            f'<text class="point-label" x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11" fill="#334">{esc(ident)}</text></g>'
+            + (
+                f'<text class="point-label" x="{x + 7:.1f}" y="{y - 6:.1f}" font-size="11" fill="#334">{esc(label_of[ident])}</text>'
+                if ident in label_of
+                else ""
+            )
+            + "</g>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -166,9 +166,23 @@ def _match(graph: BlockGraph, parents: list[BlockGraph]) -> BlockGraph | None:
     return same[0] if same else None
 
 
-def _arch_panel(arch: Mapping[str, Any], text: str, parent_text: str | None, index: int) -> str:
-    graphs = block_graphs(text)
-    parents = block_graphs(parent_text) if parent_text is not None else []
+def _arch_panel(
+    arch: Mapping[str, Any],
+    text: str,
+    parent_text: str | None,
+    index: int,
+    parsed: dict[str, list[BlockGraph] | str],
+) -> str:
+    """One architecture's panel; ``parsed`` memoizes block graphs by network text (a parent is
+    drawn for itself and read again for each child; stems and downsample blocks repeat)."""
+    if text not in parsed:
+        parsed[text] = block_graphs(text)
+    graphs = parsed[text]
+    parents: list[BlockGraph] | str = []
+    if parent_text is not None:
+        if parent_text not in parsed:
+            parsed[parent_text] = block_graphs(parent_text)
+        parents = parsed[parent_text]
     drawings = []
     if isinstance(graphs, str):
         drawings.append(f"<pre>{esc(graphs)}</pre>")
@@ -246,8 +260,9 @@ def render_report(run_dir: Path) -> str:
         path = run_dir / "arch" / str(arch["id"]) / "network.txt"
         if path.exists():
             texts[str(arch["id"])] = path.read_text(encoding="utf-8", errors="replace")
+    parsed: dict[str, list[BlockGraph] | str] = {}
     panels = [
-        _arch_panel(arch, texts[str(arch["id"])], texts.get(str(arch.get("parent"))), index)
+        _arch_panel(arch, texts[str(arch["id"])], texts.get(str(arch.get("parent"))), index, parsed)
         for index, arch in enumerate(archs)
         if str(arch["id"]) in texts
     ]

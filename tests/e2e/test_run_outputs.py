@@ -133,3 +133,15 @@ def test_jsonl_tracker_mirrors_each_architecture_and_the_end(run_dir: Path) -> N
         assert line["record"]["status"] == by_id[arch_id]["status"]
         assert line["record"]["valid_acc"] == by_id[arch_id]["valid_acc"]
     assert lines[-1] == {"event": "run_end", "best": summary["best"], "usage": summary["usage"]}
+
+
+def test_report_of_the_real_run(run_dir: Path, tmp_path: Path) -> None:
+    done = nader_cli("report", str(run_dir), "--out", "report.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report.html").read_text()
+    best = json.loads((run_dir / "summary.json").read_text())["best"]
+    assert f"Best architecture: {best}" in page
+    # the base cell's skip connection (input 0 → Add 7) is its own edge, through its own lane
+    base = page.split('<details class="arch" data-id="0">', 1)[1].split("</details>", 1)[0]
+    assert '<path class="edge" data-source="0" data-target="7"' in base
+    assert ">Conv 3×3 → C<" in base and ">Add<" in base
