@@ -280,7 +280,7 @@ def block_svg(
         fill = "#ffedd5" if changed else ("#e8f0fe" if node.boundary else "#fff")
         stroke = "#ea580c" if changed else "#94a3b8"
         parts.append(
-            f'<g class="node{" changed" if changed else ""}" data-node="{node_id}">'
+            f'<g class="block-node{" changed" if changed else ""}" data-node="{node_id}">'
             f"<title>{node_id}: {esc(node.full)}</title>"
             f'<rect x="{x - w / 2:.1f}" y="{y - BOX_H / 2:.1f}" width="{w:.1f}" height="{BOX_H}" rx="5" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{2 if changed else 1}"/>'

@@ -157,7 +157,7 @@ def test_report_escapes_model_text(tmp_path: Path) -> None:
     # the table's data for the downloads is JSON in a script element: no "<" survives in it
     data = page.split('id="arch-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data and json.loads(data)[1]["suggestion"].startswith("add SE <script>")
-    assert page.count('<g class="node" data-id=') == 5
+    assert page.count('class="node"') == 5  # the tree's nodes; block boxes are block-node
 
 
 def test_report_draws_labels_diffs_curves_and_the_best_card(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_report_draws_labels_diffs_curves_and_the_best_card(tmp_path: Path) -> N
     # the child-vs-parent diff: arch 1's three new nodes and the Add they now feed are
     # highlighted (a node whose inputs changed counts as changed), the text diff beside
     panel = page.split('<details class="arch" data-id="1">', 1)[1].split("</details>", 1)[0]
-    changed = re.findall(r'<g class="node changed" data-node="(\d+)">', panel)
+    changed = re.findall(r'<g class="block-node changed" data-node="(\d+)">', panel)
     assert sorted(changed, key=int) == ["7", "20", "21", "22"]
     assert '<span class="add">+20:AdaptiveAvgPool2d(output_size=1)</span>' in panel
     assert '<span class="del">-6-&gt;7</span>' in panel
@@ -206,7 +206,7 @@ PROBE = """
   document.querySelectorAll('svg.block').forEach(function(svg){
     out.blocks++;
     var boxes={};
-    svg.querySelectorAll('g.node').forEach(function(g){
+    svg.querySelectorAll('g.block-node').forEach(function(g){
       out.nodes++;
       var r=g.querySelector('rect').getBBox(), t=g.querySelector('text').getBBox();
       boxes[g.getAttribute('data-node')]=r;
