@@ -56,7 +56,8 @@ def _clean(line: str) -> str:
 
 def _regions(text: str) -> list[list[str]]:
     """Line groups to read blocks from: the fenced regions that hold block statements when the
-    fences pair up; otherwise (no fence, a stray fence) every stretch between fence lines."""
+    fences pair up and nothing outside them is a statement; otherwise (no fence, a stray
+    fence, a trailing fence after an unfenced block) every stretch between fence lines."""
     segments: list[list[str]] = [[]]
     for line in text.splitlines():
         if _FENCE_LINE.match(line):
@@ -67,7 +68,8 @@ def _regions(text: str) -> list[list[str]]:
     def useful(segment: list[str]) -> bool:
         return any(_classify(_clean(line)) for line in segment)
 
-    fenced = segments[1::2] if len(segments) % 2 == 1 else []
+    paired = len(segments) % 2 == 1 and not any(useful(s) for s in segments[0::2])
+    fenced = segments[1::2] if paired else []
     return [s for s in fenced if useful(s)] or [s for s in segments if useful(s)]
 
 

@@ -181,3 +181,13 @@ def test_stray_lines_inside_a_block_are_kept_as_skipped_not_lost():
     # prose after the last statement is not a skipped line of the block
     (after,) = extract_blocks("##A##\n0:input\n1:output\n0->1\nThat is all.\n", ["x"])
     assert after.skipped == ()
+
+
+def test_a_trailing_fence_after_an_unfenced_block_does_not_pair_with_a_later_one():
+    # fences: one after the cell (a stray closer) and one at the end; the cell is outside both
+    answer = GPT4O_STYLE + "```\n"
+    assert [b.name for b in extract_blocks(answer, ["x"])] == [
+        "ResNetGate",
+        "ResNetGate_stem",
+        "ResNetGate_downsample",
+    ]
