@@ -7,6 +7,8 @@ automorphisms), and twins (nodes with the same label, inputs and consumers).
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ir_helpers import IO_KINDS, PALETTE, SMALL_PALETTE, Graph, finish, graph_cores, isomorphic
@@ -101,8 +103,13 @@ def parallel_relus(branches: int) -> LabelledGraph:
     return LabelledGraph(labels, inputs, commutative, topological=True)
 
 
-def test_thousand_parallel_branches_hash_and_differ_from_999() -> None:
-    # exponential before: 50 branches took 21 s, 400 did not finish in 5 minutes
-    assert canonical_hash_of_graph(parallel_relus(1000)) != canonical_hash_of_graph(
-        parallel_relus(999)
-    )
+def test_parallel_branches_hash_within_the_issues_bounds() -> None:
+    # before: 50 branches took 21 s and 400 did not finish in 5 minutes. The bounds are the
+    # issue's (1,000 branches < 1 s, 60 < 50 ms); measured ~10 ms and ~0.5 ms, so a loaded
+    # machine has a 100x margin. Ratios against baselines are in tests/benchmarks.
+    for branches, bound in ((1000, 1.0), (60, 0.05)):
+        graph = parallel_relus(branches)
+        started = time.perf_counter()
+        digest = canonical_hash_of_graph(graph)
+        assert time.perf_counter() - started < bound, branches
+        assert digest != canonical_hash_of_graph(parallel_relus(branches - 1))
