@@ -8,8 +8,12 @@ Plain Merkle hashing from the inputs is not enough: a node shared by two consume
 identical copies of it hash alike. We therefore compute a canonical *labelling* by colour
 refinement (1-WL over ordered in-edges and positioned out-edges, seeded with up/down Merkle
 hashes) followed by individualisation-refinement on the classes that remain tied — the scheme of
-nauty, with its first-path automorphism pruning, so symmetric branches cost linear time. The
-graph relabelled by that labelling is serialised and digested with SHA-256.
+nauty. The search is iterative (an explicit stack) and prunes with automorphisms, each verified
+before use: a tied cell of twins (same label, inputs and consumers) is individualised whole, and
+a child that an automorphism fixing the prefix maps onto an explored child is skipped (orbits by
+union-find). Input → N parallel ReLUs → Add is linear in N; N parallel multi-node branches cost
+one extra child per tree level, O(N²) refinements. The graph relabelled by the smallest leaf is
+serialised and digested with SHA-256.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from nader.errors import VerifyError
 from nader.ir.expr import Expr, normalize
 from nader.ir.graph import Block
 from nader.ir.ops import BoundParams
+from nader.ir.orbits import SearchFrame
 from nader.ir.registry import OperatorRegistry
 from nader.ir.structure import Limits, Structure, analyze_structure
 
@@ -298,7 +303,7 @@ class _Canonizer:
         generators: list[list[int]] = []
         best: tuple | None = None  # type: ignore[type-arg]
         best_colors: list[int] = []
-        stack: list[_Frame] = []
+        stack: list[SearchFrame] = []
 
         def open_frame(node_colors: list[int], prefix: tuple[int, ...]) -> None:
             nonlocal best, best_colors
@@ -312,7 +317,7 @@ class _Canonizer:
                         break
                     frame.first_leaf, frame.first_encoding = node_colors, encoding
                 return
-            stack.append(_Frame(node_colors, prefix, cell, len(generators)))
+            stack.append(SearchFrame(node_colors, prefix, cell, len(generators)))
 
         open_frame(self.refine(colors), ())
         while stack:
@@ -351,7 +356,7 @@ class _Canonizer:
         assert best is not None
         return best, best_colors
 
-    def _accept(self, gamma: list[int], frame: _Frame, generators: list[list[int]]) -> bool:
+    def _accept(self, gamma: list[int], frame: SearchFrame, generators: list[list[int]]) -> bool:
         """Keep ``gamma`` if it is an automorphism fixing the frame's prefix (then it fixes the
         prefix of every frame below on the stack too)."""
         if any(gamma[v] != v for v in frame.prefix) or not self.is_automorphism(gamma):
@@ -359,47 +364,6 @@ class _Canonizer:
         if gamma != list(range(self.n)):
             generators.append(gamma)
         return True
-
-
-class _Frame:
-    """One tree node on the search stack: its partition, prefix, target cell and the orbits of
-    that cell under the automorphisms found below it."""
-
-    def __init__(
-        self, colors: list[int], prefix: tuple[int, ...], cell: list[int], seen: int
-    ) -> None:
-        self.colors = colors
-        self.prefix = prefix
-        self.cell = cell
-        self.next = 1
-        self.first_child: int | None = None
-        self.first_child_colors: list[int] = []
-        self.first_leaf: list[int] | None = None
-        self.first_encoding: tuple | None = None  # type: ignore[type-arg]
-        self.explored: list[int] = []
-        self.parent = {v: v for v in cell}  # union-find over the cell
-        self.seen = seen  # generators found before this frame existed do not apply
-
-    def find(self, v: int) -> int:
-        parent = self.parent
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
-    def absorb(self, generators: list[list[int]]) -> None:
-        for gamma in generators[self.seen :]:
-            for v in self.cell:
-                w = gamma[v]
-                if w in self.parent:
-                    a, b = self.find(v), self.find(w)
-                    if a != b:
-                        self.parent[max(a, b)] = min(a, b)
-        self.seen = len(generators)
-
-    def in_explored_orbit(self, w: int) -> bool:
-        root = self.find(w)
-        return any(self.find(x) == root for x in self.explored)
 
 
 def _topological(inputs: Sequence[Sequence[int]]) -> list[int]:
