@@ -176,21 +176,38 @@ class _Canonizer:
         return _rank(list(zip(up, down, strict=True)))
 
     def refine(self, colors: list[int]) -> list[int]:
-        graph = self.graph
+        """Stable colouring: each round ranks every node by (colour, inputs' colours, consumers'
+        colours and positions), until the number of colours stops growing. A singleton cell keeps
+        its rank without a key, so a round costs the tied cells' size, not the graph's."""
+        inputs, commutative, consumers = self.graph.inputs, self.graph.commutative, self.consumers
         count = len(set(colors))
         while count < self.n:  # a discrete colouring is already stable
-            keys = []
-            for v in range(self.n):
-                ins = [colors[u] for u in graph.inputs[v]]
-                if graph.commutative[v]:
-                    ins.sort()
-                outs = sorted((colors[w], pos) for w, pos in self.consumers[v])
-                keys.append((colors[v], tuple(ins), tuple(outs)))
-            colors = _rank(keys)
-            new_count = len(set(colors))
-            if new_count == count:
+            members: dict[int, list[int]] = {}
+            for v, c in enumerate(colors):
+                members.setdefault(c, []).append(v)
+            ranked = [0] * self.n
+            used = 0
+            for c in sorted(members):
+                cell = members[c]
+                if len(cell) == 1:
+                    ranked[cell[0]] = used
+                    used += 1
+                    continue
+                keys = {}
+                for v in cell:
+                    ins = [colors[u] for u in inputs[v]]
+                    if commutative[v]:
+                        ins.sort()
+                    outs = sorted([(colors[w], pos) for w, pos in consumers[v]])
+                    keys[v] = (tuple(ins), tuple(outs))
+                table = {key: used + i for i, key in enumerate(sorted(set(keys.values())))}
+                used += len(table)
+                for v in cell:
+                    ranked[v] = table[keys[v]]
+            colors = ranked
+            if used == count:
                 return colors
-            count = new_count
+            count = used
         return colors
 
     def encode(self, colors: list[int]) -> tuple[tuple[int, tuple[int, ...]], ...]:
@@ -300,7 +317,7 @@ class _Canonizer:
         the same encoding; every candidate is verified before use. Symmetric branches therefore
         cost one extra child per tree level rather than a subtree each.
         """
-        generators: list[list[int]] = []
+        generators: list[list[tuple[int, int]]] = []  # each as the pairs (v, image) it moves
         best: tuple | None = None  # type: ignore[type-arg]
         best_colors: list[int] = []
         stack: list[SearchFrame] = []
@@ -356,13 +373,16 @@ class _Canonizer:
         assert best is not None
         return best, best_colors
 
-    def _accept(self, gamma: list[int], frame: SearchFrame, generators: list[list[int]]) -> bool:
+    def _accept(
+        self, gamma: list[int], frame: SearchFrame, generators: list[list[tuple[int, int]]]
+    ) -> bool:
         """Keep ``gamma`` if it is an automorphism fixing the frame's prefix (then it fixes the
-        prefix of every frame below on the stack too)."""
+        prefix of every frame below on the stack too), stored by the points it moves."""
         if any(gamma[v] != v for v in frame.prefix) or not self.is_automorphism(gamma):
             return False
-        if gamma != list(range(self.n)):
-            generators.append(gamma)
+        moved = [(v, w) for v, w in enumerate(gamma) if v != w]
+        if moved:
+            generators.append(moved)
         return True
 
 

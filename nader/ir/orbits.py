@@ -34,14 +34,16 @@ class SearchFrame:
             v = parent[v]
         return v
 
-    def absorb(self, generators: list[list[int]]) -> None:
-        for gamma in generators[self.seen :]:
-            for v in self.cell:
-                w = gamma[v]
-                if w in self.parent:
+    def absorb(self, generators: list[list[tuple[int, int]]]) -> None:
+        """Unite the orbits joined by the generators found since the last call (each given by
+        the pairs (v, image) it moves: the cost is their support, not the cell's size)."""
+        parent = self.parent
+        for moved in generators[self.seen :]:
+            for v, w in moved:
+                if v in parent and w in parent:
                     a, b = self.find(v), self.find(w)
                     if a != b:
-                        self.parent[max(a, b)] = min(a, b)
+                        parent[max(a, b)] = min(a, b)
         self.seen = len(generators)
 
     def in_explored_orbit(self, w: int) -> bool:
