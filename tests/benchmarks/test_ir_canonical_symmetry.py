@@ -8,8 +8,10 @@ authors' block files.
 Baselines, measured in the same run:
 
 * ``old``: the search nader used before orbit pruning (recursive individualisation with a first
-  leaf per member of every tied cell), kept below verbatim. It is cubic in the branch count
-  (30 branches ≈ 3 s on the issue's machine), so it runs at 30 branches and on the corpus only.
+  leaf per member of every tied cell), kept below; it shares today's colour refinement (which
+  gives the same colours, faster), so the ratio isolates the search. It is cubic in the branch
+  count (30 branches ≈ 3 s on the issue's machine), so it runs at 30 branches and on the
+  corpus only.
 * ``vf2``: networkx VF2 deciding that the block is isomorphic to a node-permuted copy of
   itself (labels and input positions must match) — what a dedup without a canonical form does
   per comparison.
