@@ -75,6 +75,15 @@ class Feedback:
         return tuple(r.structure.block for r in self.reports if r.structure is not None)
 
 
+def _unread_message(block: ExtractedBlock) -> str:
+    lines = "; ".join(repr(line[:80]) for line in block.skipped[:5])
+    more = f" (and {len(block.skipped) - 5} more)" if len(block.skipped) > 5 else ""
+    return (
+        f"[unread-lines] block {block.name!r}: these lines were not read as node or edge lines "
+        f"and were left out: {lines}{more}; write nodes as N:Op(key=value) and edges as A->B"
+    )
+
+
 def format_problem(stage: str) -> Problem:
     return Problem(
         "format",
@@ -91,17 +100,22 @@ class Reflector:
     experience: ExperiencePool | None = None
     known: KnownDesigns = field(default_factory=KnownDesigns)
     tips_per_prompt: int = 5
+    #: (H, W) of the run's images: blocks are probed at the data's shape (None: the defaults)
+    image_size: tuple[int, int] | None = None
 
     # -- immediate feedback
     def _verify(
         self, block: ExtractedBlock, role: Role, stem_scale: int | None = None
     ) -> tuple[list[Problem], BlockReport | None]:
-        report = check_text(block.text, self.registry, role=role, stem_scale=stem_scale)
+        report = check_text(
+            block.text, self.registry, role=role, stem_scale=stem_scale, image_size=self.image_size
+        )
+        unread = [Problem("unread-lines", _unread_message(block))] if block.skipped else []
         if report.syntax_error is not None:
             err = report.syntax_error
-            return [Problem("syntax", f"[syntax] block {block.name!r}: {err}")], None
+            return [Problem("syntax", f"[syntax] block {block.name!r}: {err}"), *unread], None
         problems = [Problem(d.code, str(d)) for r in report.blocks for d in r.errors]
-        return problems, report.blocks[0] if report.blocks else None
+        return problems + (unread if problems else []), report.blocks[0] if report.blocks else None
 
     def check_cell(self, blocks: Sequence[ExtractedBlock], default_name: str) -> Feedback:
         """Verify the answer's cell (the first block not named as a stem or downsample), named

@@ -66,6 +66,7 @@ class DesignTeam:
         pools: Pools,
         policy: SelectionPolicy,
         known: KnownDesigns | None = None,
+        image_size: int | tuple[int, int] | None = None,
     ) -> None:
         self.config = config
         self.registry = runtime.operators
@@ -81,6 +82,7 @@ class DesignTeam:
             pools.experience if config.design_experience else None,
             known=self.known,
             tips_per_prompt=config.tips_per_prompt,
+            image_size=(image_size, image_size) if isinstance(image_size, int) else image_size,
         )
         self.modifier = Modifier(
             self.caller,
@@ -117,17 +119,28 @@ class DesignTeam:
         config: AgentsConfig | None = None,
         run_dir: str | Path | None = None,
         known: KnownDesigns | None = None,
+        image_size: int | tuple[int, int] | None = None,
     ) -> DesignTeam:
         """Open the pools (embedded Qdrant under the run dir by default) and wire the agents.
 
         Operators, the embedder and the selection policy come from ``runtime`` (built-ins and
         plugins alike; :func:`nader.plugins.builtin_runtime` for the built-ins alone).
+        ``image_size`` (an int for square images, or (H, W)): the dataset's images, so that the
+        Reflector probes blocks at the shape they will see.
         """
         config = config or AgentsConfig()
         embedder = runtime.embedders.get(config.embedder)(config.embedder_options)
         policy = runtime.search_policies.get(config.policy)(**config.policy_options)
         pools = open_pools(config, embedder, run_dir)
-        return cls(llm=llm, runtime=runtime, config=config, pools=pools, policy=policy, known=known)
+        return cls(
+            llm=llm,
+            runtime=runtime,
+            config=config,
+            pools=pools,
+            policy=policy,
+            known=known,
+            image_size=image_size,
+        )
 
     @property
     def ledger(self) -> UsageLedger:

@@ -2,6 +2,12 @@
 
 Exit codes: 0 when every block is valid, 1 when any block (or the file's syntax) is invalid,
 2 on usage or I/O errors — a file that cannot be read is reported before anything is checked.
+
+``nader check --extract`` reads each FILE (``-``: standard input, for a paste) as a model answer:
+the blocks are taken out of prose and ``` fences by the same step the agents use
+(:func:`nader.agents.extraction.extract_blocks`), then checked. It is a flag, not a guess: a block
+file stays strict (a stray line in it is a syntax error, never silently dropped), and the lines
+extraction leaves out of a block are listed.
 """
 
 from __future__ import annotations
@@ -12,9 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nader.errors import BlockSyntaxError, VerifyError
-from nader.ir.canonical import canonical_hash
-from nader.ir.check import FileReport, check_text
+from nader.errors import BlockSyntaxError
+from nader.ir.check import FileReport, check_network, check_text
 from nader.ir.graph import Role
 from nader.ir.parser import parse_network
 
@@ -41,7 +46,13 @@ def _positive(text: str) -> int:
 
 def add_parser(subparsers: Any) -> None:
     check = subparsers.add_parser("check", help="verify block files (shapes, wiring, costs, hash)")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE", help="block file ('-': stdin)")
+    check.add_argument(
+        "--extract",
+        action="store_true",
+        help="read each FILE as a model answer: take the blocks out of prose and ``` fences "
+        "(as the agents do), then check them",
+    )
     check.add_argument(
         "--role",
         choices=["auto", "cell", "stem", "downsample"],
@@ -70,7 +81,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _read(path: str) -> str:
-    data = Path(path).read_bytes()
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -110,32 +121,66 @@ def _print_human(report: FileReport) -> None:
         print("  " + str(report.syntax_error).replace("\n", "\n  "))
 
 
+def _extracted(text: str) -> tuple[str | None, dict[str, list[str]]]:
+    """The blocks of a model answer as block text (``None``: none found), and what was taken."""
+    from nader.agents.extraction import extract_blocks
+
+    blocks = extract_blocks(text, ("Block",))
+    found = {"blocks": [b.name for b in blocks], "skipped": [s for b in blocks for s in b.skipped]}
+    return ("".join(b.text for b in blocks) or None), found
+
+
+def _no_block(path: str) -> FileReport:
+    message = "no block found in the answer: expected a ##Name## header, N:Op(...) and A->B lines"
+    error = BlockSyntaxError(message, line=1, column=1, source=path)
+    return FileReport(file=path, syntax_error=error)
+
+
 def run_check(args: argparse.Namespace, runtime: Any) -> int:
     role = None if args.role == "auto" else Role(args.role)
     texts = _read_all(args.files, "check")
     if texts is None:
         return 2
-    reports = [
-        check_text(
-            text,
-            runtime.operators,
-            source=path,
-            role=role,
-            input_shape=args.input_shape,
-            dim=args.dim,
-            stem_scale=args.stem_scale,
+    reports = []
+    extracted: list[dict[str, list[str]] | None] = []
+    for path, text in zip(args.files, texts, strict=True):
+        found = None
+        if args.extract:
+            block_text, found = _extracted(text)
+            if block_text is None:
+                reports.append(_no_block(path))
+                extracted.append(found)
+                continue
+            text = block_text
+        extracted.append(found)
+        reports.append(
+            check_text(
+                text,
+                runtime.operators,
+                source=path,
+                role=role,
+                input_shape=args.input_shape,
+                dim=args.dim,
+                stem_scale=args.stem_scale,
+            )
         )
-        for path, text in zip(args.files, texts, strict=True)
-    ]
     networks = [_network_summary(report, args, runtime) for report in reports]
     if args.json:
         payload: Any = [
-            {**r.to_dict(), **({"network": n} if n is not None else {})}
-            for r, n in zip(reports, networks, strict=True)
+            {
+                **r.to_dict(),
+                **({"network": n} if n is not None else {}),
+                **({"extracted": e} if e is not None else {}),
+            }
+            for r, n, e in zip(reports, networks, extracted, strict=True)
         ]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
     else:
-        for report, summary in zip(reports, networks, strict=True):
+        for report, summary, found in zip(reports, networks, extracted, strict=True):
+            if found is not None:
+                print(f"{report.file}: extracted {len(found['blocks'])} block(s) from the answer")
+                for line in found["skipped"]:
+                    print(f"  left out: {line!r} (not a node or edge line)")
             _print_human(report)
             if summary is not None and "error" in summary:
                 print(f"  network: {summary['error']}")
@@ -171,6 +216,8 @@ def _network_summary(
 
 
 def run_hash(args: argparse.Namespace, runtime: Any) -> int:
+    """The canonical hash of each valid block; an invalid block (what ``nader check`` rejects)
+    gets no hash, its errors go to stderr, and the exit status is 1."""
     texts = _read_all([args.file], "hash")
     if texts is None:
         return 2
@@ -180,13 +227,11 @@ def run_hash(args: argparse.Namespace, runtime: Any) -> int:
         print(str(err), file=sys.stderr)
         return 1
     status = 0
-    for block in network.blocks:
-        try:
-            digest = canonical_hash(block, runtime.operators)
-        except VerifyError as err:
+    for report in check_network(network, runtime.operators):
+        if not report.valid or report.hash is None:
             status = 1
-            for error in err.diagnostics:
-                print(f"{args.file}: {error}", file=sys.stderr)
+            for error in report.errors:
+                print(f"{args.file}: {report.name}: {error}", file=sys.stderr)
             continue
-        print(f"{digest} {block.name}")
+        print(f"{report.hash} {report.name}")
     return status

@@ -8,8 +8,12 @@ Plain Merkle hashing from the inputs is not enough: a node shared by two consume
 identical copies of it hash alike. We therefore compute a canonical *labelling* by colour
 refinement (1-WL over ordered in-edges and positioned out-edges, seeded with up/down Merkle
 hashes) followed by individualisation-refinement on the classes that remain tied — the scheme of
-nauty, with its first-path automorphism pruning, so symmetric branches cost linear time. The
-graph relabelled by that labelling is serialised and digested with SHA-256.
+nauty. The search is iterative (an explicit stack) and prunes with automorphisms, each verified
+before use: a tied cell of twins (same label, inputs and consumers) is individualised whole, and
+a child that an automorphism fixing the prefix maps onto an explored child is skipped (orbits by
+union-find). Input → N parallel ReLUs → Add is linear in N; N parallel multi-node branches cost
+one extra child per tree level, O(N²) refinements. The graph relabelled by the smallest leaf is
+serialised and digested with SHA-256.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from nader.errors import VerifyError
 from nader.ir.expr import Expr, normalize
 from nader.ir.graph import Block
 from nader.ir.ops import BoundParams
+from nader.ir.orbits import SearchFrame
 from nader.ir.registry import OperatorRegistry
 from nader.ir.structure import Limits, Structure, analyze_structure
 
@@ -122,6 +127,13 @@ class _Canonizer:
                 consumers[source].append((target, -1 if graph.commutative[target] else position))
         self.consumers = consumers
         self.label_rank = _rank(graph.labels)
+        self.input_key = [
+            tuple(sorted(ins)) if graph.commutative[v] else tuple(ins)
+            for v, ins in enumerate(graph.inputs)
+        ]
+        self.twin_key = [
+            (self.label_rank[v], self.input_key[v], tuple(sorted(consumers[v]))) for v in range(n)
+        ]
 
     def initial_colors(self) -> list[int]:
         """Seeds for refinement: what each node computes (its unfolding from the inputs) and
@@ -164,21 +176,38 @@ class _Canonizer:
         return _rank(list(zip(up, down, strict=True)))
 
     def refine(self, colors: list[int]) -> list[int]:
-        graph = self.graph
+        """Stable colouring: each round ranks every node by (colour, inputs' colours, consumers'
+        colours and positions), until the number of colours stops growing. A singleton cell keeps
+        its rank without a key, so a round costs the tied cells' size, not the graph's."""
+        inputs, commutative, consumers = self.graph.inputs, self.graph.commutative, self.consumers
         count = len(set(colors))
         while count < self.n:  # a discrete colouring is already stable
-            keys = []
-            for v in range(self.n):
-                ins = [colors[u] for u in graph.inputs[v]]
-                if graph.commutative[v]:
-                    ins.sort()
-                outs = sorted((colors[w], pos) for w, pos in self.consumers[v])
-                keys.append((colors[v], tuple(ins), tuple(outs)))
-            colors = _rank(keys)
-            new_count = len(set(colors))
-            if new_count == count:
+            members: dict[int, list[int]] = {}
+            for v, c in enumerate(colors):
+                members.setdefault(c, []).append(v)
+            ranked = [0] * self.n
+            used = 0
+            for c in sorted(members):
+                cell = members[c]
+                if len(cell) == 1:
+                    ranked[cell[0]] = used
+                    used += 1
+                    continue
+                keys = {}
+                for v in cell:
+                    ins = [colors[u] for u in inputs[v]]
+                    if commutative[v]:
+                        ins.sort()
+                    outs = sorted([(colors[w], pos) for w, pos in consumers[v]])
+                    keys[v] = (tuple(ins), tuple(outs))
+                table = {key: used + i for i, key in enumerate(sorted(set(keys.values())))}
+                used += len(table)
+                for v in cell:
+                    ranked[v] = table[keys[v]]
+            colors = ranked
+            if used == count:
                 return colors
-            count = new_count
+            count = used
         return colors
 
     def encode(self, colors: list[int]) -> tuple[tuple[int, tuple[int, ...]], ...]:
@@ -194,8 +223,8 @@ class _Canonizer:
             rows[colors[v]] = (label_rank[v], tuple(ins))
         return tuple(rows)
 
-    @staticmethod
-    def _target_cell(colors: list[int]) -> list[int] | None:
+    def target_cell(self, colors: list[int]) -> list[int] | None:
+        """The first tied cell (smallest colour with two or more members); ``None`` at a leaf."""
         if len(set(colors)) == len(colors):
             return None  # discrete: a leaf
         members: dict[int, list[int]] = {}
@@ -204,41 +233,157 @@ class _Canonizer:
         tied = [group for c, group in sorted(members.items()) if len(group) > 1]
         return tied[0] if tied else None
 
+    def twins(self, cell: list[int]) -> bool:
+        """Whether the cell's members are pairwise twins (same label, inputs and consumers):
+        then every permutation of them is an automorphism fixing every other node."""
+        return len({self.twin_key[v] for v in cell}) == 1
+
     @staticmethod
-    def _individualize(colors: list[int], v: int) -> list[int]:
-        return _rank([(c, 0 if u == v else 1) for u, c in enumerate(colors)])
+    def individualize(colors: list[int], chosen: Sequence[int]) -> list[int]:
+        """Give ``chosen`` (all in one cell) singleton colours, in the order given, ahead of the
+        rest of their cell."""
+        rank = {v: i for i, v in enumerate(chosen)}
+        last = len(chosen)
+        return _rank([(c, rank.get(u, last)) for u, c in enumerate(colors)])
 
-    def first_leaf(self, colors: list[int]) -> tuple[list[int], tuple]:  # type: ignore[type-arg]
-        colors = self.refine(colors)
-        cell = self._target_cell(colors)
+    def step(self, colors: list[int], cell: list[int], v: int) -> tuple[list[int], tuple[int, ...]]:
+        """Individualise ``v`` of ``cell`` and refine; a cell of twins is individualised whole
+        (no branching: its orderings are related by automorphisms). Returns the child's colours
+        and the nodes it fixed."""
+        chosen = tuple(cell) if self.twins(cell) else (v,)
+        return self.refine(self.individualize(colors, chosen)), chosen
+
+    def first_leaf(self, colors: list[int]) -> list[int]:
+        """The leaf reached by always individualising the first member of the target cell."""
+        cell = self.target_cell(colors)
         while cell is not None:
-            colors = self.refine(self._individualize(colors, cell[0]))
-            cell = self._target_cell(colors)
-        return colors, self.encode(colors)
+            colors, _ = self.step(colors, cell, cell[0])
+            cell = self.target_cell(colors)
+        return colors
 
-    def search(self, colors: list[int]) -> tuple[tuple, list[int], tuple]:  # type: ignore[type-arg]
-        """Best (smallest) leaf encoding below ``colors``, its labelling, and the first leaf."""
-        colors = self.refine(colors)
-        cell = self._target_cell(colors)
-        if cell is None:
-            encoding = self.encode(colors)
-            return encoding, colors, encoding
+    def is_automorphism(self, gamma: Sequence[int]) -> bool:
+        graph, label_rank = self.graph, self.label_rank
+        for v in range(self.n):
+            w = gamma[v]
+            if label_rank[w] != label_rank[v]:
+                return False
+            mapped = [gamma[u] for u in graph.inputs[v]]
+            if graph.commutative[v]:
+                mapped.sort()
+            if tuple(mapped) != self.input_key[w]:
+                return False
+        return True
+
+    @staticmethod
+    def leaf_map(first: list[int], other: list[int]) -> list[int]:
+        """The permutation taking each node of leaf ``first`` to the node of ``other`` with the
+        same colour."""
+        node_of = [0] * len(other)
+        for v, c in enumerate(other):
+            node_of[c] = v
+        return [node_of[c] for c in first]
+
+    @staticmethod
+    def cell_map(first: list[int], other: list[int]) -> list[int] | None:
+        """A cheap candidate automorphism between two sibling partitions: per colour, common
+        members stay, the rest are paired in node order. ``None`` when cell sizes differ."""
+        cells_a: dict[int, list[int]] = {}
+        cells_b: dict[int, list[int]] = {}
+        for v, c in enumerate(first):
+            cells_a.setdefault(c, []).append(v)
+        for v, c in enumerate(other):
+            cells_b.setdefault(c, []).append(v)
+        gamma = list(range(len(first)))
+        for c, members_a in cells_a.items():
+            members_b = cells_b.get(c, [])
+            if len(members_b) != len(members_a):
+                return None
+            if members_a == members_b:
+                continue
+            set_a, set_b = set(members_a), set(members_b)
+            only_a = [v for v in members_a if v not in set_b]
+            only_b = [v for v in members_b if v not in set_a]
+            for v, w in zip(only_a, only_b, strict=True):
+                gamma[v] = w
+        return gamma
+
+    def search(self, colors: list[int]) -> tuple[tuple, list[int]]:  # type: ignore[type-arg]
+        """Smallest leaf encoding of the search tree below ``colors`` and its labelling.
+
+        Depth-first and iterative (an explicit stack, so no recursion limit). Children of a tree
+        node that an automorphism fixing the node's individualised prefix maps onto an explored
+        child are pruned (orbit pruning). Automorphisms come from: a cell of twins (handled
+        without branching), a cheap candidate between sibling partitions, and two leaves with
+        the same encoding; every candidate is verified before use. Symmetric branches therefore
+        cost one extra child per tree level rather than a subtree each.
+        """
+        generators: list[list[tuple[int, int]]] = []  # each as the pairs (v, image) it moves
         best: tuple | None = None  # type: ignore[type-arg]
-        best_colors: list[int] = colors
-        first: tuple | None = None  # type: ignore[type-arg]
-        for i, v in enumerate(cell):
-            child = self._individualize(colors, v)
-            if i > 0:
-                _, leaf = self.first_leaf(child)
-                if leaf == first:
-                    continue  # an automorphism maps cell[0] to v: same subtree, prune
-            encoding, labelling, child_first = self.search(child)
-            if i == 0:
-                first = child_first
-            if best is None or encoding < best:
-                best, best_colors = encoding, labelling
+        best_colors: list[int] = []
+        stack: list[SearchFrame] = []
+
+        def open_frame(node_colors: list[int], prefix: tuple[int, ...]) -> None:
+            nonlocal best, best_colors
+            cell = self.target_cell(node_colors)
+            if cell is None:
+                encoding = self.encode(node_colors)
+                if best is None or encoding < best:
+                    best, best_colors = encoding, node_colors
+                for frame in reversed(stack):  # the first leaf of every frame still lacking one
+                    if frame.first_leaf is not None:
+                        break
+                    frame.first_leaf, frame.first_encoding = node_colors, encoding
+                return
+            stack.append(SearchFrame(node_colors, prefix, cell, len(generators)))
+
+        open_frame(self.refine(colors), ())
+        while stack:
+            frame = stack[-1]
+            if frame.first_child is None:
+                v = frame.cell[0]
+                child, chosen = self.step(frame.colors, frame.cell, v)
+                frame.first_child, frame.first_child_colors = v, child
+                frame.explored.append(v)
+                if len(chosen) > 1:
+                    frame.next = len(frame.cell)  # twins: one child stands for all
+                open_frame(child, frame.prefix + chosen)
+                continue
+            pushed = False
+            while frame.next < len(frame.cell) and not pushed:
+                w = frame.cell[frame.next]
+                frame.next += 1
+                frame.absorb(generators)
+                if frame.in_explored_orbit(w):
+                    continue
+                child, chosen = self.step(frame.colors, frame.cell, w)
+                gamma = self.cell_map(frame.first_child_colors, child)
+                if gamma is None or not self._accept(gamma, frame, generators):
+                    leaf = self.first_leaf(child)
+                    if self.encode(leaf) == frame.first_encoding:
+                        assert frame.first_leaf is not None
+                        self._accept(self.leaf_map(frame.first_leaf, leaf), frame, generators)
+                frame.absorb(generators)
+                if frame.in_explored_orbit(w):
+                    continue
+                frame.explored.append(w)
+                open_frame(child, frame.prefix + chosen)
+                pushed = True
+            if not pushed:
+                stack.pop()
         assert best is not None
-        return best, best_colors, first  # type: ignore[return-value]
+        return best, best_colors
+
+    def _accept(
+        self, gamma: list[int], frame: SearchFrame, generators: list[list[tuple[int, int]]]
+    ) -> bool:
+        """Keep ``gamma`` if it is an automorphism fixing the frame's prefix (then it fixes the
+        prefix of every frame below on the stack too), stored by the points it moves."""
+        if any(gamma[v] != v for v in frame.prefix) or not self.is_automorphism(gamma):
+            return False
+        moved = [(v, w) for v, w in enumerate(gamma) if v != w]
+        if moved:
+            generators.append(moved)
+        return True
 
 
 def _topological(inputs: Sequence[Sequence[int]]) -> list[int]:
@@ -266,7 +411,7 @@ def canonical_labelling(graph: LabelledGraph) -> tuple[list[int], tuple]:  # typ
     """A rank per node that is the same for isomorphic graphs, and the canonical encoding:
     the sorted distinct labels and, per rank, (label index, input ranks)."""
     canonizer = _Canonizer(graph)
-    rows, colors, _ = canonizer.search(canonizer.initial_colors())
+    rows, colors = canonizer.search(canonizer.initial_colors())
     return colors, (tuple(sorted(set(graph.labels))), rows)
 
 

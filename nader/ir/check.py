@@ -6,7 +6,7 @@ with the ``syntax`` code (so callers always get reports, never an exception).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nader.errors import BlockSyntaxError
@@ -58,10 +58,15 @@ def _probe_for(
     two_input: bool,
     input_shape: tuple[int, int, int, int] | None,
     dim: int | None,
+    image_size: tuple[int, int] | None = None,
 ) -> Probe | None:
+    """The probe asked for; ``None`` (the role's default, at ``image_size`` if given) when
+    neither ``input_shape`` nor ``dim`` is."""
     if input_shape is None and dim is None:
         return None
     base = default_probe(role, two_input)
+    if image_size is not None:
+        base = replace(base, height=image_size[0], width=image_size[1])
     batch, channels, height, width = input_shape or base.input_shape
     if dim is None:
         if two_input or role is Role.CELL:
@@ -82,12 +87,15 @@ def check_network(
     dim: int | None = None,
     stem_scale: int | None = None,
     limits: Limits | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> list[BlockReport]:
-    """Verify each block; ``role`` forces one role for all blocks (``None`` = from name/position)."""
+    """Verify each block; ``role`` forces one role for all blocks (``None`` = from name/position).
+
+    ``image_size`` (H, W): probe at the data's image size (an explicit ``input_shape`` wins)."""
     reports = []
     for block in network.blocks:
         block_role = role or block.role()
-        probe = _probe_for(block_role, block.is_two_input, input_shape, dim)
+        probe = _probe_for(block_role, block.is_two_input, input_shape, dim, image_size)
         reports.append(
             verify_block(
                 block,
@@ -96,6 +104,7 @@ def check_network(
                 probe=probe,
                 stem_scale=stem_scale if block_role is Role.STEM else None,
                 limits=limits,
+                image_size=image_size,
             )
         )
     return reports
@@ -111,6 +120,7 @@ def check_text(
     dim: int | None = None,
     stem_scale: int | None = None,
     limits: Limits | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> FileReport:
     """Parse and verify text; never raises for bad text."""
     try:
@@ -125,5 +135,6 @@ def check_text(
         dim=dim,
         stem_scale=stem_scale,
         limits=limits,
+        image_size=image_size,
     )
     return FileReport(file=source, blocks=tuple(reports), network=network)

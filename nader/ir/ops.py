@@ -21,6 +21,7 @@ from nader.errors import ExpressionError
 from nader.ir.expr import BinOp, Const, Neg, Sym, check_size, evaluate, symbols_of
 from nader.ir.graph import Node, Value
 from nader.ir.shapes import ShapeProblem, TensorShape
+from nader.ir.spelling import did_you_mean
 
 #: ``OperatorSpec.source`` of the operators nader itself defines.
 BUILTIN_SOURCE = "nader"
@@ -343,9 +344,10 @@ def _describe_pydantic(err: ValidationError, spec: OperatorSpec) -> tuple[str, s
             f"{spec.name} needs parameter {location!r} (parameters: {fields})",
         )
     if kind == "extra_forbidden":
+        hint = did_you_mean(location, spec.params.model_fields)
         return (
             "unknown-parameter",
-            f"{spec.name} has no parameter {location!r}; it takes {fields}",
+            f"{spec.name} has no parameter {location!r}{hint}; it takes {fields}",
         )
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if not location:  # a check across the whole parameter model

@@ -1,8 +1,8 @@
 """Block text → :class:`~nader.ir.graph.Network`, with the grammar in ``grammars/block.lark``.
 
-The grammar is loaded once per process through :mod:`importlib.resources` (so it works from a
-wheel) and run as LALR(1) with an inline transformer, which builds the typed IR directly without
-an intermediate parse tree. Every Lark error becomes :class:`~nader.errors.BlockSyntaxError` with
+The grammar is loaded once per process from beside this package's own files (an installed
+wheel, an editable install, whatever the working directory) and run as LALR(1) with an inline
+transformer, which builds the typed IR directly without an intermediate parse tree. Every Lark error becomes :class:`~nader.errors.BlockSyntaxError` with
 line, column, a caret excerpt and the tokens that were expected. Limits on input size, line length
 and nesting keep hostile input cheap to reject.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
+from pathlib import Path
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer, v_args
@@ -48,10 +48,16 @@ _TOKEN_WORDS = {
 }
 
 
+#: ``nader/grammars/block.lark``, found from this module's own location: resolving the name
+#: ``nader`` instead can land on a ``nader/`` folder in the working directory (a checkout seen
+#: as a namespace package when the real package comes from an editable-install finder).
+GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammars" / "block.lark"
+
+
 @functools.cache
 def grammar_text() -> str:
-    """The grammar source, read from the installed package."""
-    return resources.files("nader").joinpath("grammars/block.lark").read_text(encoding="utf-8")
+    """The grammar source, read from the package this parser belongs to."""
+    return GRAMMAR_PATH.read_text(encoding="utf-8")
 
 
 def _int(token: Token) -> int:
@@ -134,7 +140,8 @@ class _ToIR(Transformer[Token, Any]):
         return Edge(sources=numbers[:-1], target=numbers[-1], line=ids[0].line or 0)
 
     def block(self, header: Token, *statements: Node | Edge) -> Block:
-        if not str(header)[2:-2].strip():
+        name = str(header).strip("#").strip()
+        if not name:
             raise BlockSyntaxError(
                 "the block name is empty; write ##Name##",
                 line=header.line or 0,
@@ -142,9 +149,7 @@ class _ToIR(Transformer[Token, Any]):
             )
         nodes = tuple(s for s in statements if isinstance(s, Node))
         edges = tuple(s for s in statements if isinstance(s, Edge))
-        return Block(
-            name=str(header)[2:-2].strip(), nodes=nodes, edges=edges, line=header.line or 0
-        )
+        return Block(name=name, nodes=nodes, edges=edges, line=header.line or 0)
 
     def start(self, *blocks: Block) -> tuple[Block, ...]:
         return blocks
@@ -235,7 +240,8 @@ def _precheck(text: str, source: str | None) -> None:
                 depth -= 1
 
 
-_HEADER_LINE = re.compile(r"##([^#\r\n]+)##")
+#: ``##Name##``; models also write ``###Name###``: two or more ``#`` on each side is a header.
+_HEADER_LINE = re.compile(r"##+([^#\r\n]+)##+")
 _EDGE_LINE = re.compile(r"(\d{1,12}(?:[\t \f]*,[\t \f]*\d{1,12})*)[\t \f]*->[\t \f]*(\d{1,12})")
 _NODE_LINE = re.compile(r"(\d{1,12})[\t \f]*:[\t \f]*([A-Za-z_][A-Za-z0-9_]*)[\t \f]*(\(.*\))?")
 #: What the fast path leaves to the grammar: non-ASCII or control characters, a lone CR.
@@ -358,6 +364,7 @@ def parse_network(text: str, source: str | None = None) -> Network:
     """
     if not isinstance(text, str):
         raise TypeError("parse_network expects str")
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark some editors write
     _precheck(text, source)
     blocks = _fast_parse(text)
     if blocks is None:

@@ -7,7 +7,6 @@ and the plugin manager builds one from every plugin's ``register_operators`` hoo
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +22,7 @@ from nader.ir.ops import (
     bind_params_unchecked,
     check_value_sizes,
 )
+from nader.ir.spelling import closest
 
 #: bindings an :class:`OperatorRegistry` keeps (then it starts over)
 BINDINGS_LIMIT = 8192
@@ -111,7 +111,7 @@ class OperatorRegistry:
 
     def closest(self, name: str) -> list[str]:
         """Names that look like ``name``, for "did you mean" hints."""
-        return difflib.get_close_matches(name, list(self._specs), n=3, cutoff=0.6)
+        return closest(name, self._specs, n=3)
 
 
 def _with_source(spec: OperatorSpec, plugin: str) -> OperatorSpec:

@@ -23,6 +23,7 @@ from nader.ir.graph import (
 )
 from nader.ir.ops import BoundParams, OperatorSpec, ParamProblem
 from nader.ir.registry import OperatorRegistry
+from nader.ir.spelling import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _check_symbols(
                 structure.error(
                     "unknown-symbol",
                     f"{spec.name} parameter {name!r} uses unknown symbol(s) "
-                    f"{', '.join(unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
+                    f"{', '.join(u + did_you_mean(u, allowed) for u in unknown)}; sizes may use {', '.join(sorted(allowed))}, integers "
                     "and + - * / // ( )",
                     node_id,
                 )

@@ -5,9 +5,13 @@ input: it returns a :class:`BlockReport` whose ``errors`` name the block, node i
 an error code, in words an LLM can act on.
 
 Shapes are inferred at a *primary probe* (the one reported) and at an *alternate probe* with other
-batch, channel, ``dim`` and image sizes (H ≠ W). A block that only works at one size — a
-downsample that writes ``C*2`` where it means ``dim``, a reshape that swaps H and W — fails the
-second one, with a message that says so.
+batch, channel, ``dim`` and image sizes, keeping the primary's aspect ratio (square stays square:
+every dataset nader knows is square). A block that only works at one size — a downsample that
+writes ``C*2`` where it means ``dim``, a reshape to a fixed size — fails the second one, with a
+message that says so. When the primary probe is square, a third probe with H ≠ W finds blocks
+that work for square inputs only (``x @ x``, a permute swapping H and W before an Add): they are
+valid, for square data, and a note names the node. A non-square primary probe (``nader check
+--input-shape`` with H ≠ W, or a dataset with such images) checks non-square use for real.
 """
 
 from __future__ import annotations
@@ -82,12 +86,12 @@ def default_probe(role: Role, two_input: bool, scale: int = 1) -> Probe:
 
 
 def alternate_probe(probe: Probe, role: Role, two_input: bool) -> Probe:
-    """Other sizes: batch+1, H doubled, W × 1.5, channels doubled, and for downsample blocks a
-    dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from ``dim`` (each size capped
-    at :data:`MAX_PROBE_SIZE`)."""
+    """Other sizes: batch+1, H and W doubled (the aspect ratio kept), channels doubled, and for
+    downsample blocks a dim/C ratio of 3 rather than 2, so that ``C*2`` is told apart from
+    ``dim`` (each size capped at :data:`MAX_PROBE_SIZE`)."""
     batch = probe.batch + 1
     height = probe.height * 2
-    width = probe.width + max(probe.width // 2, 1)
+    width = probe.width * 2
     channels, dim = probe.channels * 2, probe.channels * 2
     if role is Role.STEM and not two_input:
         channels, dim = probe.channels, probe.dim * 2
@@ -124,6 +128,8 @@ class BlockReport:
     shapes: Mapping[int, TensorShape] = field(default_factory=dict, repr=False)
     notes: tuple[str, ...] = ()
     structure: Structure | None = field(default=None, repr=False, compare=False)
+    #: nodes that fail when H ≠ W although the (square) probes pass: valid for square data only
+    square_only: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +145,7 @@ class BlockReport:
             "dim": self.probe.dim,
             "stem_scale": self.stem_scale,
             "notes": list(self.notes),
+            "square_only": list(self.square_only),
         }
 
     def feedback(self) -> str:
@@ -351,6 +358,25 @@ def _shape_pass(
 _WIDTH_CODES = frozenset({"groups-divisibility"})
 
 
+def _other_sizes(
+    structure: Structure, chosen: Probe, role: Role, limits: Limits, stem_scale: int | None
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Errors at the alternate probe; then, if there are none and the probe is square, the
+    errors when only W changes (× 1.5): what works for square inputs only."""
+    scale = stem_scale if role is Role.STEM else None
+    alt = alternate_probe(chosen, role, structure.two_input)
+    _, alt_errors, _ = _shape_pass(structure, alt, limits, scale)
+    prefix = f"with input {alt.input_shape} and dim={alt.dim} (another size the block must handle)"
+    errors = [replace(e, message=f"{prefix}: {e.message}") for e in alt_errors]
+    if errors or chosen.height != chosen.width:
+        return errors, []
+    wide = replace(chosen, width=min(chosen.width + max(chosen.width // 2, 1), MAX_PROBE_SIZE))
+    _, wide_errors, _ = _shape_pass(structure, wide, limits, scale)
+    return [], [
+        replace(e, message=f"with input {wide.input_shape}: {e.message}") for e in wide_errors
+    ]
+
+
 def verify_block(
     block: Block,
     registry: OperatorRegistry,
@@ -360,27 +386,37 @@ def verify_block(
     stem_scale: int | None = None,
     limits: Limits | None = None,
     with_hash: bool = True,
+    image_size: tuple[int, int] | None = None,
 ) -> BlockReport:
     """Check one block completely and report shapes, costs and the canonical hash.
 
     ``probe=None`` uses the role's default probe; if the block then fails only because a
     ``groups`` does not divide the channels at C=64, the probe's channels are raised to the
     smallest multiple of 64 (up to 16×) that works, and a note says so — the width search applies
-    the same divisibility. An explicit probe is used as given.
+    the same divisibility. An explicit probe is used as given. ``image_size`` (H, W) sets the
+    default probes' height and width (the data's images).
     """
     limits = limits or Limits()
     role = role or block.role()
     structure = analyze_structure(block, registry, role, limits)
-    chosen = probe or default_probe(role, structure.two_input)
+
+    def default(multiple: int = 1) -> Probe:
+        base = default_probe(role, structure.two_input, multiple)
+        return (
+            base if image_size is None else replace(base, height=image_size[0], width=image_size[1])
+        )
+
+    chosen = probe or default()
     errors: list[Diagnostic] = list(structure.errors)
     notes: list[str] = []
+    square_only: list[Diagnostic] = []
     result: ShapeResult | None = None
     scale: int | None = None
     if structure.acyclic and structure.order:
         result, shape_errors, scale = _shape_pass(structure, chosen, limits, stem_scale)
         if probe is None and shape_errors and all(e.code in _WIDTH_CODES for e in shape_errors):
             for multiple in range(2, 17):
-                candidate = default_probe(role, structure.two_input, multiple)
+                candidate = default(multiple)
                 trial, trial_errors, trial_scale = _shape_pass(
                     structure, candidate, limits, stem_scale
                 )
@@ -399,21 +435,13 @@ def verify_block(
                     break
         errors.extend(shape_errors)
         if not shape_errors and not structure.errors:
-            alt = alternate_probe(chosen, role, structure.two_input)
-            _, alt_errors, _ = _shape_pass(
-                structure, alt, limits, stem_scale if role is Role.STEM else None
-            )
             seen = {(e.node, e.code) for e in errors}
-            for err in alt_errors:
-                if err.code in _WIDTH_CODES or (err.node, err.code) in seen:
-                    continue
-                errors.append(
-                    replace(
-                        err,
-                        message=f"with input {alt.input_shape} and dim={alt.dim} (another size the "
-                        f"block must handle): {err.message}",
-                    )
-                )
+            other, square_only = _other_sizes(structure, chosen, role, limits, stem_scale)
+            errors += [
+                e for e in other if e.code not in _WIDTH_CODES and (e.node, e.code) not in seen
+            ]
+            square_only = [e for e in square_only if e.code not in _WIDTH_CODES]
+            notes += [f"works for square inputs only (H = W): {d}" for d in square_only]
     valid = not errors
     output_shape = None
     if result is not None and structure.output_id in result.shapes:
@@ -448,4 +476,5 @@ def verify_block(
         shapes=result.shapes if result is not None else {},
         notes=tuple(notes),
         structure=structure,
+        square_only=tuple(sorted({d.node for d in square_only if d.node is not None})),
     )

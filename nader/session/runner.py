@@ -115,6 +115,7 @@ class Session:
                 runtime=self.runtime,
                 run_dir=self.run_dir,
                 known=self.records.known,
+                image_size=sizer.preset.image_size,
             )
             knowledge = team.prepare_knowledge()
             store.event(

@@ -123,3 +123,71 @@ def test_unfenced_answer_with_list_markup_and_arrows(registry):
 def test_no_block_at_all():
     assert extract_blocks("I am sorry, I cannot do that.", ["x"]) == []
     assert extract_blocks("```python\nimport torch\n```", ["x"]) == []
+
+
+GPT4O_STYLE = """Here is the modified block with a squeeze gate:
+
+###ResNetGate###
+0:input
+1:output
+2:Conv2d(out_channels=C,kernel_size=3)
+3:Sigmoid
+4:Mul
+0->2
+2->3
+2,3->4
+4->1
+```
+
+###ResNetGate_stem###
+0:input
+1:output
+2:Conv2d(out_channels=dim,kernel_size=3)
+0->2
+2->1
+
+#### ResNetGate_downsample ####
+0:input
+1:output
+2:Conv2d(out_channels=dim,kernel_size=3,stride=2)
+0->2
+2->1
+"""
+
+
+def test_three_or_more_hash_headers_keep_names_and_roles(registry):
+    blocks = extract_blocks(GPT4O_STYLE, ["Default"])
+    assert [b.name for b in blocks] == [
+        "ResNetGate",
+        "ResNetGate_stem",
+        "ResNetGate_downsample",
+    ]
+    assert not any(b.header_added for b in blocks)
+    report = check_text("".join(b.text for b in blocks), registry)
+    assert [b.role.value for b in report.blocks] == ["cell", "stem", "downsample"]
+    assert report.valid, [b.feedback() for b in report.blocks]
+
+
+def test_a_trailing_fence_line_is_not_part_of_the_block():
+    blocks = extract_blocks(GPT4O_STYLE, ["Default"])
+    assert all("```" not in line for b in blocks for line in b.lines)
+    assert blocks[0].skipped == ()
+
+
+def test_stray_lines_inside_a_block_are_kept_as_skipped_not_lost():
+    answer = "```\n##A##\n0:input\n1:output\n2:ReLU  // gate\n0->2\n2->1\n```"
+    (block,) = extract_blocks(answer, ["x"])
+    assert block.skipped == ("2:ReLU  // gate",)
+    # prose after the last statement is not a skipped line of the block
+    (after,) = extract_blocks("##A##\n0:input\n1:output\n0->1\nThat is all.\n", ["x"])
+    assert after.skipped == ()
+
+
+def test_a_trailing_fence_after_an_unfenced_block_does_not_pair_with_a_later_one():
+    # fences: one after the cell (a stray closer) and one at the end; the cell is outside both
+    answer = GPT4O_STYLE + "```\n"
+    assert [b.name for b in extract_blocks(answer, ["x"])] == [
+        "ResNetGate",
+        "ResNetGate_stem",
+        "ResNetGate_downsample",
+    ]

@@ -264,9 +264,12 @@ def test_multiply_is_a_matrix_product_in_edge_order() -> None:
     # x @ x^T is (B,C,H,H); (x @ x^T) @ x is (B,C,H,W) again, for every H and W
     ok = cell("2:permute(0,1,3,2)", "3:multiply", "4:multiply", "0->2", "0,2->3", "3,0->4", "4->1")
     assert verify(ok).valid
-    # the other order, x @ (x @ x^T), needs W == H: the alternate probe (H != W) says so
+    # the other order, x @ (x @ x^T), needs W == H: valid for square data, with a note naming
+    # node 4; a non-square probe says why it fails there
     swapped = ok.replace("3,0->4", "0,3->4")
-    assert only(swapped).code == "shape-mismatch"
+    report = verify(swapped)
+    assert report.valid and report.square_only == (4,) and "node 4" in report.notes[0]
+    assert only(swapped, probe=Probe(2, 64, 32, 48, 64)).code == "shape-mismatch"
     bad = cell(
         "2:Conv2d(out_channels=C,kernel_size=1)",
         "3:reshape(B,C,H*W)",
@@ -407,7 +410,8 @@ def test_alternate_probe_catches_size_specific_blocks() -> None:
     error = only(fixed)
     assert error.code == "reshape-invalid" and "another size the block must handle" in error.message
     square = cell("2:multiply", "0,0->2", "2->1")  # x @ x works only for H == W
-    assert only(square).code == "shape-mismatch"
+    assert verify(square).valid and verify(square).square_only == (2,)
+    assert only(square, probe=Probe(2, 64, 32, 48, 64)).code == "shape-mismatch"
 
 
 def test_downsample_that_writes_c_times_two_is_told_to_write_dim() -> None:
