@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import string
 from collections.abc import Mapping
-from importlib import resources
+from pathlib import Path
 
 from pydantic_core import PydanticUndefined
 
@@ -26,13 +26,18 @@ from nader.ir.ops import OperatorSpec
 from nader.ir.registry import OperatorRegistry
 from nader.llm.base import Message
 
+#: the prompt templates shipped inside the package
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
 
 @functools.cache
 def load_template(name: str) -> str:
-    """The text of ``nader/prompts/<name>.txt`` from the installed package."""
+    """The text of ``nader/prompts/<name>.txt``, read from beside this package's own modules
+    (not by package name: from a folder holding a ``nader/`` checkout, that name can resolve to
+    the wrong place)."""
     if not name.replace("_", "").isalnum():
         raise ConfigError(f"invalid prompt template name {name!r}")
-    path = resources.files("nader").joinpath(f"prompts/{name}.txt")
+    path = PROMPTS_DIR / f"{name}.txt"
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as err:

@@ -117,6 +117,7 @@ class RunRecords:
                 cell_tries=outcome.cell_tries,
                 stem_downsample_tries=outcome.stem_downsample_tries,
                 notes=list(outcome.notes),
+                tips_used=list(outcome.tips_used),
             )
             if outcome.network_hash is not None:
                 extra["network_hash"] = outcome.network_hash
