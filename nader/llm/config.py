@@ -73,6 +73,9 @@ class LLMConfig(BaseModel):
     #: a 429 asking for a longer wait than this is reported instead of waited for
     max_retry_after_s: float = Field(default=300.0, ge=0)
 
+    max_connection_failures: int = Field(default=3, ge=1)
+    max_answer_chars: int = Field(default=100_000, gt=0)
+
     #: stop the run before a call would reach this many tokens (input + output) / dollars
     budget_tokens: int | None = Field(default=None, ge=0)
     budget_usd: float | None = Field(default=None, ge=0)
