@@ -10,6 +10,7 @@ import logging
 import time
 import traceback
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fake_llm_server import (
@@ -42,8 +43,10 @@ from nader.llm.base import (
     Message,
     ProviderUnavailable,
 )
+from nader.llm.config import LLMConfig
 from nader.llm.pricing import estimate_input_tokens, estimate_tokens
 from nader.llm.recording import RECORDINGS_FILE
+from nader.llm.redaction import RedactingFilter, redactor_for
 
 by_vendor = pytest.mark.parametrize("vendor", VENDORS, ids=lambda v: v.provider)
 
@@ -319,3 +322,49 @@ def test_a_key_the_server_echoes_is_redacted_before_anything_keeps_it(
     assert files_containing(tmp_path, api_key_env) == []
     assert "[REDACTED]" in (tmp_path / "run" / RECORDINGS_FILE).read_text()
     assert api_key_env not in caplog.text
+
+
+def test_the_log_filter_redacts_messages_arguments_and_tracebacks(api_key_env, tmp_path):
+    log_file = tmp_path / "session.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.addFilter(RedactingFilter(redactor_for(LLMConfig(provider="openai", model="m"))))
+    logger = logging.getLogger("nader.test_redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("server said %s", f"bad key {api_key_env}")
+        logger.warning(f"url-quoted {quote(api_key_env, safe='')}")
+        try:
+            raise RuntimeError(f"boom {api_key_env}")
+        except RuntimeError:
+            logger.exception("a crash")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+    written = log_file.read_text()
+    assert api_key_env not in written and quote(api_key_env, safe="") not in written
+    assert written.count("[REDACTED]") == 3 and "RuntimeError" in written
+
+
+def test_a_provider_stop_passes_through_the_modifier(make_client, registry):
+    client = make_client(
+        OPENAI,
+        base_url=f"http://127.0.0.1:{closed_port()}/v1",
+        max_retries=0,
+        max_connection_failures=2,
+    )
+    modifier = Modifier(
+        AgentCaller(client), PromptBook(registry), max_try=5, immediate_feedback=True
+    )
+
+    with pytest.raises(ProviderUnavailable):  # the Modifier absorbs an LLMError per turn, not this
+        modifier.converse(
+            stage="cell",
+            task=tasks.MODIFY_BLOCK,
+            messages=[Message("user", "Add a residual connection.")],
+            fields={},
+            architecture="1",
+            default_names=("Cell",),
+            check=lambda blocks: Feedback(),
+        )
+    assert client.usage.calls == 2
