@@ -51,6 +51,14 @@ class Usage:
     cached_input_tokens: int = 0
     cache_creation_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        # the invariant that keeps every total honest: a count is a non-negative integer, so
+        # no sum of usages can go down (providers turn a bad count into LLMMalformedResponse
+        # before building one; this catches any other path)
+        for name, value in self.to_dict().items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Usage.{name} must be a non-negative integer, not {value!r}")
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,

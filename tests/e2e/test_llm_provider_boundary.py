@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "llm"))
 from corpus_paths import nader_command, nader_env  # noqa: E402
 from fake_llm_server import (  # noqa: E402
     FAKE_API_KEY,
+    OPENAI,
+    DripServer,
     FakeLLMServer,
     ReceivedRequest,
     ScriptedReply,
@@ -106,3 +108,25 @@ def test_a_server_that_echoes_the_key_leaves_no_trace_of_it(write_config, tmp_pa
     # the echoes did arrive and were caught, in the recordings and the store alike
     redacted = {p.name for p in files_containing(run_dir, "[REDACTED]")}
     assert "recordings.jsonl" in redacted and any(n.startswith("state.db") for n in redacted)
+
+
+def test_the_wall_clock_budget_ends_a_run_whose_provider_drips(write_config, tmp_path):
+    server = DripServer(OPENAI.answer("dripped"), interval_s=0.5)
+    server.start()
+    started = time.monotonic()
+    try:
+        done = _run(
+            write_config(max_architectures=4),
+            tmp_path / "run",
+            "llm.provider=openai",
+            "llm.model=gpt-4o",
+            f'llm.base_url="{server.root_url}/v1"',
+            "llm.timeout_s=600",
+            "run.max_wall_clock_s=10",
+        )
+    finally:
+        server.stop()
+
+    assert server.requests >= 1  # a call was in flight when the budget ran out
+    assert "wall-clock budget reached" in done.stdout, (done.stdout + done.stderr)[-3000:]
+    assert time.monotonic() - started < 60

@@ -42,6 +42,7 @@ from nader.llm.base import (
     LLMTruncated,
     Message,
     ProviderUnavailable,
+    Usage,
 )
 from nader.llm.config import LLMConfig
 from nader.llm.pricing import estimate_input_tokens, estimate_tokens
@@ -368,3 +369,9 @@ def test_a_provider_stop_passes_through_the_modifier(make_client, registry):
             check=lambda blocks: Feedback(),
         )
     assert client.usage.calls == 2
+
+
+@pytest.mark.parametrize("bad", [-1, "lots", 2.5, None])
+def test_a_usage_with_a_bad_count_cannot_be_built(bad: Any):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        Usage(input_tokens=bad)
