@@ -375,3 +375,16 @@ def test_a_provider_stop_passes_through_the_modifier(make_client, registry):
 def test_a_usage_with_a_bad_count_cannot_be_built(bad: Any):
     with pytest.raises(ValueError, match="non-negative integer"):
         Usage(input_tokens=bad)
+
+
+@by_vendor
+def test_a_10_mb_error_body_is_cut_in_the_error_and_the_recording(
+    vendor: Vendor, fake_server, make_client, tmp_path
+):
+    fake_server.script(ScriptedReply(error_body(400, "y" * 10_000_000), status=400))
+
+    with pytest.raises(LLMRequestRejected) as caught:
+        make_client(vendor).complete(design_request())
+
+    assert len(str(caught.value)) < 3_000 and "more characters" in str(caught.value)
+    assert (tmp_path / "run" / RECORDINGS_FILE).stat().st_size < 20_000
