@@ -176,8 +176,6 @@ class LLMClient:
             occurrence = self._occurrences[key]
             self._occurrences[key] += 1
         outcome, failed = self._attempt(request)
-        outcome = self._redacted(outcome)
-        failed = [self._redacted(f) for f in failed]
         billed = sum((f.usage for f in failed), outcome.usage)
         cost = self.prices.cost_usd(self.config.model, billed)
         if isinstance(outcome, LLMResponse):
@@ -323,14 +321,16 @@ class LLMClient:
             deadline = min(deadline, self.run_deadline)
         try:
             with deadline_at(deadline):
-                return self.provider.complete(request)
-        except LLMError:
-            raise
+                return self._redacted(self.provider.complete(request))
+        except LLMError as err:
+            raise self._redacted(err)  # noqa: B904 - the same exception, its texts redacted
         except Exception as err:  # noqa: BLE001 - a provider bug must not end the run
-            raise LLMProviderError(
-                f"provider raised {type(err).__name__}: {err}",
-                provider=self.provider.name,
-                task=request.task,
+            raise self._redacted(
+                LLMProviderError(
+                    f"provider raised {type(err).__name__}: {bounded(str(err))}",
+                    provider=self.provider.name,
+                    task=request.task,
+                )
             ) from err
 
     def _retry_wait(self, error: LLMError, attempt: int) -> float | None:
