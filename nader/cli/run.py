@@ -44,4 +44,8 @@ def run_command(args: argparse.Namespace, runtime: Any) -> int:
         f"best {summary['best']} ({result.stopped_because}); {result.wall_s:.0f} s"
     )
     print(f"summary: {run_dir / 'summary.json'}   report: nader report {run_dir}")
+    if result.provider_failure is not None:
+        # the run could not go on: say why where a person or a script looks, and fail
+        print(f"nader: error: {result.provider_failure}", file=sys.stderr)
+        return 1
     return 0

@@ -22,7 +22,16 @@ from typing import Any
 
 from nader.llm.base import LLMMalformedResponse, LLMRequest, LLMResponse, Message, Usage
 from nader.llm.config import LLMConfig, effective_parameters, provider_api_key
-from nader.llm.sdk_errors import check_answer, import_sdk, sdk_timeout, translated_sdk_errors
+from nader.llm.deadline import deadline_http_client
+from nader.llm.redaction import redactor_for
+from nader.llm.sdk_errors import (
+    check_answer,
+    estimated_usage,
+    import_sdk,
+    sdk_timeout,
+    token_count,
+    translated_sdk_errors,
+)
 
 log = logging.getLogger("nader.llm")
 
@@ -46,7 +55,9 @@ class AnthropicProvider:
             base_url=config.base_url,
             timeout=sdk_timeout(self._sdk, config),
             max_retries=0,  # LLMClient retries, counts and bounds every attempt
+            http_client=deadline_http_client(self._sdk),  # the call's total deadline
         )
+        self.redact = redactor_for(config)
         self.sends_temperature = (
             "temperature" in inspect.signature(self._client.messages.create).parameters
         )
@@ -55,6 +66,11 @@ class AnthropicProvider:
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self.config.model!r}, base_url={self.config.base_url!r})"
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (for messages about an unreachable service)."""
+        return str(self._client.base_url)
+
     def complete(self, request: LLMRequest) -> LLMResponse:
         arguments = anthropic_arguments(
             request, self.config, send_temperature=self.sends_temperature
@@ -62,7 +78,9 @@ class AnthropicProvider:
         if not self.sends_temperature:
             self._warn_temperature_dropped(request)
         started = time.perf_counter()
-        with translated_sdk_errors(self._sdk, provider=self.name, task=request.task):
+        with translated_sdk_errors(
+            self._sdk, provider=self.name, task=request.task, redact=self.redact
+        ):
             message = self._client.messages.create(**arguments)
         return self._parse(message, request, time.perf_counter() - started)
 
@@ -85,13 +103,21 @@ class AnthropicProvider:
                 task=request.task,
             )
         stop = message.stop_reason
-        response = LLMResponse(
-            text="".join(
+        text = self.redact(
+            "".join(
                 block.text
                 for block in content
-                if getattr(block, "type", None) == "text" and block.text
-            ),
-            usage=anthropic_usage(message.usage),
+                if getattr(block, "type", None) == "text" and isinstance(block.text, str)
+            )
+        )
+        try:
+            usage = anthropic_usage(message.usage, task=request.task)
+        except LLMMalformedResponse as err:
+            err.usage = estimated_usage(request, text)  # billed, but the server did not say
+            raise
+        response = LLMResponse(
+            text=text,
+            usage=usage,
             model=message.model or self.config.model,
             provider=self.name,
             latency_s=latency_s,
@@ -103,6 +129,7 @@ class AnthropicProvider:
             task=request.task,
             refusal="stop_reason 'refusal'" if stop == "refusal" else None,
             truncated=stop in _TRUNCATION_STOPS,
+            max_chars=self.config.max_answer_chars,
         )
 
 
@@ -139,14 +166,21 @@ def _text_block(message: Message, *, cache: bool) -> dict[str, Any]:
     return block
 
 
-def anthropic_usage(usage: Any) -> Usage:
-    """Anthropic reports uncached, cache-read and cache-written input separately; add them up."""
-    uncached = getattr(usage, "input_tokens", 0) or 0
-    read = getattr(usage, "cache_read_input_tokens", 0) or 0
-    written = getattr(usage, "cache_creation_input_tokens", 0) or 0
+def anthropic_usage(usage: Any, *, task: str = "") -> Usage:
+    """Anthropic reports uncached, cache-read and cache-written input separately; add them up.
+
+    :raises LLMMalformedResponse: a count is not a non-negative integer
+    """
+
+    def count(name: str) -> int:
+        return token_count(getattr(usage, name, None), name, provider="anthropic", task=task)
+
+    uncached = count("input_tokens")
+    read = count("cache_read_input_tokens")
+    written = count("cache_creation_input_tokens")
     return Usage(
         input_tokens=uncached + read + written,
-        output_tokens=getattr(usage, "output_tokens", 0) or 0,
+        output_tokens=count("output_tokens"),
         cached_input_tokens=read,
         cache_creation_tokens=written,
     )

@@ -51,6 +51,14 @@ class Usage:
     cached_input_tokens: int = 0
     cache_creation_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        # the invariant that keeps every total honest: a count is a non-negative integer, so
+        # no sum of usages can go down (providers turn a bad count into LLMMalformedResponse
+        # before building one; this catches any other path)
+        for name, value in self.to_dict().items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Usage.{name} must be a non-negative integer, not {value!r}")
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
@@ -205,6 +213,13 @@ class LLMTruncated(LLMError):
     """The answer hit ``max_tokens``; ``partial_text`` holds what came back."""
 
 
+class LLMAnswerTooLarge(LLMError):
+    """The answer is longer than ``llm.max_answer_chars``: refused for this turn, never fed back.
+
+    ``partial_text`` holds only its beginning, so the recording stays small.
+    """
+
+
 class LLMProviderError(LLMError):
     """A provider raised something that is not an :class:`LLMError` (a bug in the provider)."""
 
@@ -225,6 +240,21 @@ class BudgetExhausted(LLMError):
     """
 
 
+class ProviderUnavailable(NaderError):
+    """The provider could not be reached, or refused us, on several calls in a row: the run stops.
+
+    Deliberately *not* an :class:`LLMError`: agents treat an LLMError as one failed turn and go
+    on, but no turn can succeed against a dead endpoint or a refused key, so this passes through
+    them to the session. The message names the provider, the endpoint and the last error.
+    """
+
+    def __init__(self, message: str, *, provider: str, endpoint: str, last_error: LLMError):
+        super().__init__(message)
+        self.provider = provider
+        self.endpoint = endpoint
+        self.last_error = last_error
+
+
 #: Error types a recording may name, by class name. Recorded errors are rebuilt from this
 #: fixed table, never by importing a name found in a file.
 RECORDABLE_ERRORS: dict[str, type[LLMError]] = {
@@ -240,6 +270,7 @@ RECORDABLE_ERRORS: dict[str, type[LLMError]] = {
         LLMEmptyResponse,
         LLMRefusal,
         LLMTruncated,
+        LLMAnswerTooLarge,
         LLMProviderError,
     )
 }

@@ -3,13 +3,22 @@
 ``LLMClient.complete(request)``:
 
 1. checks the budget *before* sending (spent + this request's estimated input reaching the
-   token or dollar ceiling raises :class:`BudgetExhausted`, the one error meant to end a run);
+   token or dollar ceiling, or the run's wall-clock end passed, raises :class:`BudgetExhausted`);
 2. asks the provider, retrying retryable errors (timeouts, connection errors, 429, 5xx,
    malformed or empty bodies) with exponential backoff and jitter, honouring ``retry-after``,
-   at most ``max_retries`` times; refusals, truncations and rejected requests are not retried;
-3. appends the call — answer or final error, tokens billed over all attempts, dollars — to
+   at most ``max_retries`` times; refusals, truncations and rejected requests are not retried.
+   Each attempt runs under a total deadline (:mod:`nader.llm.deadline`): ``timeout_s``, or less
+   when the run's wall-clock budget ends sooner; no wait reaches past the run's end;
+3. redacts the key from the answer or error (:mod:`nader.llm.redaction`), then appends the call
+   — answer or final error, tokens billed over all attempts, dollars — to
    ``RUN_DIR/llm/recordings.jsonl`` and adds it to :attr:`usage`;
-4. returns the answer, or raises the final typed error for the agent layer to record.
+4. returns the answer, or raises the final typed error for the agent layer to record, and
+   reports it through ``on_failure`` as it happens.
+
+The two errors meant to end a run are :class:`BudgetExhausted` and
+:class:`~nader.llm.base.ProviderUnavailable`, raised once ``max_connection_failures`` calls in a
+row could not reach the provider or were refused by it (:data:`PROVIDER_DOWN_STATUSES`); after
+that every call raises it again at once, without touching the network.
 
 Built on a run directory that already holds records, the client reloads them: totals, failure
 counts and per-key occurrence counters continue where the killed run stopped. With
@@ -28,8 +37,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from nader.llm.base import LLMError, LLMProvider, LLMProviderError, LLMRequest, LLMResponse
+from nader.llm.base import (
+    BudgetExhausted,
+    LLMConnectionError,
+    LLMError,
+    LLMProvider,
+    LLMProviderError,
+    LLMRequest,
+    LLMRequestRejected,
+    LLMResponse,
+    LLMServerError,
+    LLMTimeout,
+    ProviderUnavailable,
+)
 from nader.llm.config import LLMConfig, effective_parameters
+from nader.llm.deadline import deadline_at
 from nader.llm.pricing import PriceTable, estimate_input_tokens
 from nader.llm.recording import (
     RECORDINGS_FILE,
@@ -39,10 +61,24 @@ from nader.llm.recording import (
     request_key,
     utc_now,
 )
+from nader.llm.redaction import redactor_for
 from nader.llm.replay import ReplayProvider
+from nader.llm.sdk_errors import bounded
 from nader.llm.usage import Budget, UsageEntry, UsageLedger
 
 log = logging.getLogger("nader.llm")
+
+#: rejections that mean the endpoint will not serve us at all: a refused key, no permission,
+#: no such API or model there
+PROVIDER_DOWN_STATUSES = frozenset({401, 403, 404})
+
+
+def is_provider_down(error: LLMError) -> bool:
+    """``error`` says the provider could not be reached or refuses us, not that one answer was
+    bad: a connection error, a timeout, a 5xx left after the retries, or a 401/403/404."""
+    if isinstance(error, (LLMConnectionError, LLMTimeout, LLMServerError)):
+        return True
+    return isinstance(error, LLMRequestRejected) and error.status in PROVIDER_DOWN_STATUSES
 
 
 class LLMClient:
@@ -51,6 +87,10 @@ class LLMClient:
     :param sleep: how to wait between retries (tests pass a recorder instead of ``time.sleep``)
     :param rng: jitter source (seed it for reproducible waits)
     :param run_dir: where ``llm/recordings.jsonl`` lives; None keeps nothing on disk
+    :param run_deadline: the ``time.monotonic()`` at which the run's wall-clock budget ends: no
+        call or wait goes past it
+    :param on_failure: told one line for every call that failed, as it happens (the session
+        shows it on the console)
     """
 
     def __init__(
@@ -61,6 +101,8 @@ class LLMClient:
         run_dir: Path | str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        run_deadline: float | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.provider = provider
         self.config = config
@@ -71,7 +113,16 @@ class LLMClient:
         self._rng = rng if rng is not None else random.Random()
         self._occurrences: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._log = RecordingLog(Path(run_dir) / RECORDINGS_FILE) if run_dir is not None else None
+        self.run_deadline = run_deadline
+        self._on_failure = on_failure
+        self._redact = redactor_for(config)
+        self._provider_failures = 0
+        self._stopped: ProviderUnavailable | None = None
+        self._log = (
+            RecordingLog(Path(run_dir) / RECORDINGS_FILE, redact=self._redact)
+            if run_dir is not None
+            else None
+        )
         if self._log is not None:
             for record in self._log.read():
                 self._account(record)
@@ -88,10 +139,20 @@ class LLMClient:
         run_dir: Path | str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        run_deadline: float | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> LLMClient:
         """Build the provider named by ``config.provider`` from the runtime's registry."""
         factory = runtime.llm_providers.get(config.provider)
-        return cls(factory(config, runtime), config, run_dir=run_dir, sleep=sleep, rng=rng)
+        return cls(
+            factory(config, runtime),
+            config,
+            run_dir=run_dir,
+            sleep=sleep,
+            rng=rng,
+            run_deadline=run_deadline,
+            on_failure=on_failure,
+        )
 
     def __repr__(self) -> str:
         return f"LLMClient(provider={self.provider!r}, model={self.config.model!r})"
@@ -109,6 +170,8 @@ class LLMClient:
         if isinstance(self.provider, ReplayProvider):
             return self._replay(request, key, self.provider)
         with self._lock:
+            if self._stopped is not None:
+                raise self._stopped
             self._check_budget(request)
             occurrence = self._occurrences[key]
             self._occurrences[key] += 1
@@ -136,9 +199,60 @@ class LLMClient:
         )
         with self._lock:
             self._commit(record)
+            stop = self._count_provider_failure(outcome)
         if isinstance(outcome, LLMError):
+            self._report(outcome, request)
+            if stop is not None:
+                raise stop from outcome
             raise outcome
         return outcome
+
+    @property
+    def endpoint(self) -> str:
+        """Where the provider sends requests, as far as it says."""
+        shown = getattr(self.provider, "endpoint", None) or self.config.base_url
+        return str(shown) if shown else f"the {self.provider.name} provider's default endpoint"
+
+    def _redacted(self, outcome: Any) -> Any:
+        """The answer or error with the key taken out of every text a server could have sent
+        (the providers redact too; this covers plugin providers)."""
+        redact = self._redact
+        if not redact:
+            return outcome
+        if isinstance(outcome, LLMResponse):
+            return replace(outcome, text=redact(outcome.text))
+        outcome.message = redact(outcome.message)
+        outcome.args = (outcome.message,)
+        outcome.partial_text = redact.optional(outcome.partial_text)
+        return outcome
+
+    def _count_provider_failure(
+        self, outcome: LLMResponse | LLMError
+    ) -> ProviderUnavailable | None:
+        """Count calls in a row that found the provider down; the stop, once there are enough."""
+        if not isinstance(outcome, LLMError) or not is_provider_down(outcome):
+            self._provider_failures = 0
+            return None
+        self._provider_failures += 1
+        if self._provider_failures < self.config.max_connection_failures:
+            return None
+        self._stopped = ProviderUnavailable(
+            f"the LLM provider {self.provider.name!r} at {self.endpoint} failed "
+            f"{self._provider_failures} calls in a row (llm.max_connection_failures = "
+            f"{self.config.max_connection_failures}); last error: "
+            f"{type(outcome).__name__}: {outcome}",
+            provider=self.provider.name,
+            endpoint=self.endpoint,
+            last_error=outcome,
+        )
+        return self._stopped
+
+    def _report(self, error: LLMError, request: LLMRequest) -> None:
+        if self._on_failure is not None:
+            self._on_failure(
+                f"LLM call failed ({self.provider.name} at {self.endpoint}, task "
+                f"{request.task}): {type(error).__name__}: {bounded(str(error), 300)}"
+            )
 
     def _replay(self, request: LLMRequest, key: str, provider: ReplayProvider) -> LLMResponse:
         with self._lock:
@@ -159,6 +273,8 @@ class LLMClient:
         return record.outcome()
 
     def _check_budget(self, request: LLMRequest) -> None:
+        if self.run_deadline is not None and time.monotonic() >= self.run_deadline:
+            raise BudgetExhausted("wall-clock budget reached: no LLM call is started past it")
         estimated_tokens = estimate_input_tokens(request)
         estimated_usd = self.prices.input_cost_usd(self.config.model, estimated_tokens)
         self.budget.check(self.usage.total, estimated_tokens, estimated_usd)
@@ -175,6 +291,11 @@ class LLMClient:
             except LLMError as err:
                 err.attempts = attempt + 1
                 wait = self._retry_wait(err, attempt)
+                if self._run_ended(within=wait or 0.0):
+                    if isinstance(err, LLMTimeout):
+                        err.message = "the run's wall-clock budget ended the call"
+                        err.args = (err.message,)
+                    wait = None
                 if wait is None:
                     log.warning("LLM call for task %r failed: %s", request.task, err)
                     return err, failed
@@ -190,16 +311,26 @@ class LLMClient:
                 self._sleep(wait)
         raise AssertionError("unreachable: the last attempt never retries")
 
+    def _run_ended(self, *, within: float) -> bool:
+        """The run's wall-clock end comes within ``within`` seconds from now."""
+        return self.run_deadline is not None and time.monotonic() + within >= self.run_deadline
+
     def _ask_provider(self, request: LLMRequest) -> LLMResponse:
+        deadline = time.monotonic() + self.config.timeout_s
+        if self.run_deadline is not None:
+            deadline = min(deadline, self.run_deadline)
         try:
-            return self.provider.complete(request)
-        except LLMError:
-            raise
+            with deadline_at(deadline):
+                return self._redacted(self.provider.complete(request))
+        except LLMError as err:
+            raise self._redacted(err)  # noqa: B904 - the same exception, its texts redacted
         except Exception as err:  # noqa: BLE001 - a provider bug must not end the run
-            raise LLMProviderError(
-                f"provider raised {type(err).__name__}: {err}",
-                provider=self.provider.name,
-                task=request.task,
+            raise self._redacted(
+                LLMProviderError(
+                    f"provider raised {type(err).__name__}: {bounded(str(err))}",
+                    provider=self.provider.name,
+                    task=request.task,
+                )
             ) from err
 
     def _retry_wait(self, error: LLMError, attempt: int) -> float | None:

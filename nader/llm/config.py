@@ -62,7 +62,8 @@ class LLMConfig(BaseModel):
     #: api.openai.com, the former when ``base_url`` points elsewhere (vLLM, Ollama, llama.cpp)
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] | None = None
 
-    #: seconds to wait for a whole answer / for the connection
+    #: seconds one attempt may take in all (connect, send and every read: a server dripping
+    #: bytes cannot stretch it; see nader.llm.deadline), and at most for the connection
     timeout_s: float = Field(default=120.0, gt=0)
     connect_timeout_s: float = Field(default=10.0, gt=0)
     #: retries after the first attempt for retryable errors (timeouts, 429, 5xx, bad bodies)
@@ -72,6 +73,14 @@ class LLMConfig(BaseModel):
     retry_max_s: float = Field(default=60.0, ge=0)
     #: a 429 asking for a longer wait than this is reported instead of waited for
     max_retry_after_s: float = Field(default=300.0, ge=0)
+
+    #: the run stops (exit status 1, the reason on the console) after this many calls in a row
+    #: that could not reach the provider or were refused by it: connection errors, timeouts,
+    #: 5xx left after the retries, 401/403/404 (nader.llm.client.is_provider_down)
+    max_connection_failures: int = Field(default=3, ge=1)
+    #: a longer answer is refused for its turn (LLMAnswerTooLarge) and never sent back; block
+    #: answers are a few thousand characters, 4096 tokens about 16,000
+    max_answer_chars: int = Field(default=100_000, gt=0)
 
     #: stop the run before a call would reach this many tokens (input + output) / dollars
     budget_tokens: int | None = Field(default=None, ge=0)

@@ -14,7 +14,17 @@ from typing import Any
 
 from nader.llm.base import LLMMalformedResponse, LLMRequest, LLMResponse, Usage
 from nader.llm.config import LLMConfig, effective_parameters, provider_api_key
-from nader.llm.sdk_errors import check_answer, import_sdk, sdk_timeout, translated_sdk_errors
+from nader.llm.deadline import deadline_http_client
+from nader.llm.redaction import redactor_for
+from nader.llm.sdk_errors import (
+    MAX_ERROR_CHARS,
+    check_answer,
+    estimated_usage,
+    import_sdk,
+    sdk_timeout,
+    token_count,
+    translated_sdk_errors,
+)
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 #: Sent to local servers that ignore the key (the SDK refuses to run without one).
@@ -43,15 +53,24 @@ class OpenAIProvider:
             base_url=config.base_url,
             timeout=sdk_timeout(self._sdk, config),
             max_retries=0,  # LLMClient retries, counts and bounds every attempt
+            http_client=deadline_http_client(self._sdk),  # the call's total deadline
         )
+        self.redact = redactor_for(config)
 
     def __repr__(self) -> str:
         return f"OpenAIProvider(model={self.config.model!r}, base_url={self.config.base_url!r})"
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (for messages about an unreachable service)."""
+        return str(self._client.base_url)
+
     def complete(self, request: LLMRequest) -> LLMResponse:
         arguments = openai_arguments(request, self.config)
         started = time.perf_counter()
-        with translated_sdk_errors(self._sdk, provider=self.name, task=request.task):
+        with translated_sdk_errors(
+            self._sdk, provider=self.name, task=request.task, redact=self.redact
+        ):
             completion = self._client.chat.completions.create(**arguments)
         return self._parse(completion, request, time.perf_counter() - started)
 
@@ -69,9 +88,22 @@ class OpenAIProvider:
             )
         choice = choices[0]
         finish = choice.finish_reason
+        content = choice.message.content
+        text = self.redact(content if isinstance(content, str) else "")
+        raw_usage = getattr(completion, "usage", None)
+        try:
+            # a server that does not say what it billed is billed at what was sent
+            usage = (
+                openai_usage(raw_usage, task=request.task)
+                if raw_usage is not None
+                else estimated_usage(request, text)
+            )
+        except LLMMalformedResponse as err:
+            err.usage = estimated_usage(request, text)
+            raise
         response = LLMResponse(
-            text=choice.message.content or "",
-            usage=openai_usage(getattr(completion, "usage", None)),
+            text=text,
+            usage=usage,
             model=completion.model or self.config.model,
             provider=self.name,
             latency_s=latency_s,
@@ -79,10 +111,15 @@ class OpenAIProvider:
             finish_reason=finish,
         )
         refusal = getattr(choice.message, "refusal", None)
+        refusal = self.redact(str(refusal)[:MAX_ERROR_CHARS]) if refusal else None
         if not refusal and finish == "content_filter":
             refusal = "finish_reason 'content_filter'"
         return check_answer(
-            response, task=request.task, refusal=refusal or None, truncated=finish == "length"
+            response,
+            task=request.task,
+            refusal=refusal or None,
+            truncated=finish == "length",
+            max_chars=self.config.max_answer_chars,
         )
 
 
@@ -102,13 +139,20 @@ def openai_arguments(request: LLMRequest, config: LLMConfig) -> dict[str, Any]:
     return arguments
 
 
-def openai_usage(usage: Any) -> Usage:
-    """``prompt_tokens`` already includes the cached part (``prompt_tokens_details``)."""
+def openai_usage(usage: Any, *, task: str = "") -> Usage:
+    """``prompt_tokens`` already includes the cached part (``prompt_tokens_details``).
+
+    :raises LLMMalformedResponse: a count is not a non-negative integer
+    """
     if usage is None:
         return Usage()
+
+    def count(source: Any, name: str) -> int:
+        return token_count(getattr(source, name, None), name, provider="openai", task=task)
+
     details = getattr(usage, "prompt_tokens_details", None)
     return Usage(
-        input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cached_input_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
+        input_tokens=count(usage, "prompt_tokens"),
+        output_tokens=count(usage, "completion_tokens"),
+        cached_input_tokens=count(details, "cached_tokens") if details else 0,
     )

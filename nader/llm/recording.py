@@ -6,7 +6,9 @@ flushed and fsynced, so a killed run loses at most the call in flight. Records a
 sha256 of (provider, model, sampling parameters, messages) plus an occurrence number: the n-th
 identical call is occurrence n, and a replay answers it with the n-th recorded answer.
 
-Nothing in a record comes from the environment: API keys never reach this file.
+Nothing in a record comes from the environment: API keys never reach this file. What a server
+sent is redacted by the client before it is recorded, and each line is redacted again as it is
+written (``redact``), a last guard should a key reach a record some other way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -196,8 +198,9 @@ class CallRecord:
 class RecordingLog:
     """An append-only JSON-lines file of :class:`CallRecord` with durable appends."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None) -> None:
         self.path = path
+        self._redact = redact
 
     def read(self) -> list[CallRecord]:
         """Every complete record; a torn last line (a run killed mid-write) is dropped from disk."""
@@ -212,8 +215,11 @@ class RecordingLog:
 
     def append(self, record: CallRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = record.to_json()
+        if self._redact is not None:
+            line = self._redact(line)
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(record.to_json() + "\n")
+            handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 

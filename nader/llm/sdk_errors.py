@@ -5,6 +5,11 @@ APIConnectionError, RateLimitError, APIStatusError...), so one translation serve
 SDK module is passed in so neither SDK is imported here. The SDKs' own retries are disabled
 (``max_retries=0``) and this module reads ``retry-after`` itself, so every retry is ours,
 counted and bounded.
+
+Nothing a server sends is trusted further than it has to be: error texts are cut to
+:data:`MAX_ERROR_CHARS` and redacted (the SDK exception kept as the cause is redacted in place),
+token counts must be non-negative integers (:func:`token_count`), and an answer longer than
+``llm.max_answer_chars`` is refused (:func:`check_answer`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from nader.errors import ConfigError
 from nader.llm.base import (
+    LLMAnswerTooLarge,
     LLMConnectionError,
     LLMEmptyResponse,
     LLMError,
@@ -30,11 +36,25 @@ from nader.llm.base import (
     LLMServerError,
     LLMTimeout,
     LLMTruncated,
+    Usage,
 )
 from nader.llm.config import LLMConfig
+from nader.llm.pricing import estimate_input_tokens, estimate_tokens
+from nader.llm.redaction import Redactor
 
 #: 4xx statuses the vendors document as transient.
 _TRANSIENT_CLIENT_STATUSES = frozenset({408, 409})
+#: an error body quoted in a message is cut here (a proxy's error page can be megabytes)
+MAX_ERROR_CHARS = 2_000
+#: how much of a refused over-long answer is kept for the recording
+ANSWER_PREVIEW_CHARS = 1_000
+
+
+def bounded(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
 
 
 def import_sdk(name: str, provider: str) -> ModuleType:
@@ -82,26 +102,53 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
 
 
 @contextmanager
-def translated_sdk_errors(sdk: ModuleType, *, provider: str, task: str) -> Iterator[None]:
-    """Re-raise the SDK's exceptions (and undecodable bodies) as :class:`LLMError` subclasses."""
+def translated_sdk_errors(
+    sdk: ModuleType, *, provider: str, task: str, redact: Redactor | None = None
+) -> Iterator[None]:
+    """Re-raise the SDK's exceptions (and undecodable bodies) as :class:`LLMError` subclasses.
+
+    With ``redact``, the SDK exception (kept as ``__cause__``, so it shows in tracebacks) has
+    its message and body redacted in place first.
+    """
     try:
         yield
-    except sdk.APITimeoutError as err:
-        raise LLMTimeout("no answer within the timeout", provider=provider, task=task) from err
-    except sdk.APIConnectionError as err:
-        raise LLMConnectionError(
-            f"could not reach the service: {err}", provider=provider, task=task
-        ) from err
-    except sdk.APIStatusError as err:
-        raise _status_error(err, provider=provider, task=task) from err
-    except sdk.APIResponseValidationError as err:
-        raise LLMMalformedResponse(
-            f"the response did not match the API schema: {err}", provider=provider, task=task
-        ) from err
-    except json.JSONDecodeError as err:
-        raise LLMMalformedResponse(
-            f"the response body is not valid JSON: {err}", provider=provider, task=task
-        ) from err
+    except (sdk.APIError, json.JSONDecodeError) as err:
+        if redact is not None:
+            _redact_exception(err, redact)
+        raise _translated(sdk, err, provider=provider, task=task) from err
+
+
+def _translated(sdk: ModuleType, err: Exception, *, provider: str, task: str) -> LLMError:
+    if isinstance(err, sdk.APITimeoutError):
+        return LLMTimeout("no complete answer within the timeout", provider=provider, task=task)
+    if isinstance(err, sdk.APIConnectionError):
+        return LLMConnectionError(
+            f"could not reach the service: {bounded(str(err))}", provider=provider, task=task
+        )
+    if isinstance(err, sdk.APIStatusError):
+        return _status_error(err, provider=provider, task=task)
+    if isinstance(err, sdk.APIResponseValidationError):
+        return LLMMalformedResponse(
+            f"the response did not match the API schema: {bounded(str(err))}",
+            provider=provider,
+            task=task,
+        )
+    if isinstance(err, json.JSONDecodeError):
+        return LLMMalformedResponse(
+            f"the response body is not valid JSON: {bounded(str(err), 200)}",
+            provider=provider,
+            task=task,
+        )
+    return LLMError(f"{type(err).__name__}: {bounded(str(err))}", provider=provider, task=task)
+
+
+def _redact_exception(err: BaseException, redact: Redactor) -> None:
+    """Redact what an SDK exception would show: its args, ``message`` and ``body``."""
+    err.args = tuple(redact(bounded(a)) if isinstance(a, str) else a for a in err.args)
+    if isinstance(getattr(err, "message", None), str):
+        err.message = redact(bounded(err.message))  # type: ignore[attr-defined]
+    if getattr(err, "body", None) is not None:
+        err.body = redact(bounded(json.dumps(err.body, default=str)))  # type: ignore[attr-defined]
 
 
 def _status_error(err: Any, *, provider: str, task: str) -> LLMError:
@@ -113,7 +160,7 @@ def _status_error(err: Any, *, provider: str, task: str) -> LLMError:
         "status": status,
         "request_id": getattr(err, "request_id", None),
     }
-    text = getattr(err, "message", None) or str(err)
+    text = bounded(getattr(err, "message", None) or str(err))
     if status == 429:
         return LLMRateLimited(
             f"rate limited: {text}", retry_after_s=parse_retry_after(headers), **details
@@ -133,13 +180,20 @@ def _status_error(err: Any, *, provider: str, task: str) -> LLMError:
 
 
 def check_answer(
-    response: LLMResponse, *, task: str, refusal: str | None, truncated: bool
+    response: LLMResponse,
+    *,
+    task: str,
+    refusal: str | None,
+    truncated: bool,
+    max_chars: int | None = None,
 ) -> LLMResponse:
     """Return ``response`` if it is a usable answer, else raise what is wrong with it.
 
     :param refusal: why the model refused (a refusal text, or the stop/finish reason), or None
     :param truncated: the answer stopped at the token limit
-    :raises LLMRefusal, LLMTruncated, LLMEmptyResponse: carrying the billed usage and the text
+    :param max_chars: the longest answer accepted (``llm.max_answer_chars``)
+    :raises LLMAnswerTooLarge, LLMRefusal, LLMTruncated, LLMEmptyResponse: carrying the billed
+        usage and (the beginning of) the text
     """
 
     def failure(kind: type[LLMError], message: str, partial_text: str | None) -> LLMError:
@@ -152,6 +206,13 @@ def check_answer(
             partial_text=partial_text,
         )
 
+    if max_chars is not None and len(response.text) > max_chars:
+        raise failure(
+            LLMAnswerTooLarge,
+            f"the answer has {len(response.text)} characters, more than llm.max_answer_chars = "
+            f"{max_chars}; it is not used",
+            response.text[:ANSWER_PREVIEW_CHARS],
+        )
     if refusal is not None:
         raise failure(LLMRefusal, f"the model refused to answer ({refusal})", response.text or None)
     if truncated:
@@ -168,3 +229,25 @@ def check_answer(
             None,
         )
     return response
+
+
+def token_count(value: Any, name: str, *, provider: str, task: str) -> int:
+    """A token count from a response: a non-negative integer, 0 when absent.
+
+    :raises LLMMalformedResponse: for anything else (a string, a float, a bool, a negative
+        number): the answer is retried like any malformed one, and totals never go down.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise LLMMalformedResponse(
+            f"usage.{name} is {bounded(repr(value), 40)}, not a non-negative integer",
+            provider=provider,
+            task=task,
+        )
+    return value
+
+
+def estimated_usage(request: Any, text: str = "") -> Usage:
+    """What a call cost when the server does not say: the prompt sent and the text received."""
+    return Usage(input_tokens=estimate_input_tokens(request), output_tokens=estimate_tokens(text))

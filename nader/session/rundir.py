@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nader.errors import ConfigError
+from nader.llm.redaction import RedactingFilter, Redactor
 from nader.session.config import SessionConfig
 from nader.session.store import RunStore
 
@@ -73,10 +74,16 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): data}
 
 
-def session_log(run_dir: Path) -> logging.Handler:
-    """Send nader's INFO log lines to ``logs/session.log`` (remove the handler when done)."""
+def session_log(run_dir: Path, redactor: Redactor | None = None) -> logging.Handler:
+    """Send nader's INFO log lines to ``logs/session.log`` (remove the handler when done).
+
+    With ``redactor``, the API keys it knows are taken out of every line before it is written
+    (the LLM client already redacts what servers send; this catches anything logged directly).
+    """
     handler = logging.FileHandler(run_dir / "logs" / "session.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if redactor is not None:
+        handler.addFilter(RedactingFilter(redactor))
     handler.setLevel(logging.INFO)
     root = logging.getLogger("nader")
     root.addHandler(handler)

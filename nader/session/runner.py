@@ -27,8 +27,9 @@ from nader.agents.outcome import DesignOutcome
 from nader.agents.proposer import Proposal, ProposalError
 from nader.agents.team import DesignTeam
 from nader.errors import NaderError
-from nader.llm.base import BudgetExhausted, LLMError
+from nader.llm.base import BudgetExhausted, LLMError, ProviderUnavailable
 from nader.llm.client import LLMClient
+from nader.llm.redaction import redactor_for
 from nader.llm.usage import AccountedLLM, CompletesRequests, accounted
 from nader.plugins.registries import Runtime
 from nader.session.base import load_base
@@ -56,6 +57,8 @@ class SessionResult:
     wall_s: float
     designs: int = 0
     events: list[str] = field(default_factory=list)
+    #: why the LLM provider stopped the run (unreachable or refusing), None if it did not
+    provider_failure: str | None = None
 
 
 class Session:
@@ -87,6 +90,7 @@ class Session:
         self._designs = 0
         self._fruitless = 0
         self._llm_stop: str | None = None
+        self._provider_failure: ProviderUnavailable | None = None
         self._state = ProgressState(target=config.run.max_architectures)
         #: experiment trackers ([tracking]); per-epoch ingestion calls ``self.trackers.on_epoch``
         self.trackers = TrackerFanOut()
@@ -96,7 +100,7 @@ class Session:
     def run(self) -> SessionResult:
         started = time.monotonic()
         store = open_run(self.run_dir, self.config, resume=self.resume)
-        handler = session_log(self.run_dir)
+        handler = session_log(self.run_dir, redactor_for(self.config.llm))
         executor: Executor | None = None
         team: DesignTeam | None = None
         try:
@@ -107,7 +111,16 @@ class Session:
             self.llm: AccountedLLM = accounted(
                 self._llm_override
                 if self._llm_override is not None
-                else LLMClient.from_config(self.config.llm, self.runtime, run_dir=self.run_dir)
+                else LLMClient.from_config(
+                    self.config.llm,
+                    self.runtime,
+                    run_dir=self.run_dir,
+                    # a call in flight must not outlive the run's wall-clock budget
+                    run_deadline=started + self.config.run.max_wall_clock_s
+                    if self.config.run.max_wall_clock_s is not None
+                    else None,
+                    on_failure=self.progress.note,
+                )
             )
             team = DesignTeam.build(
                 llm=self.llm,
@@ -156,7 +169,13 @@ class Session:
             summary = self._summary(stopped)
             self.trackers.on_run_end(summary)
             self.progress.update(self._tally(), f"finished: {stopped}")
-            return SessionResult(summary, stopped, time.monotonic() - started, self._designs)
+            return SessionResult(
+                summary,
+                stopped,
+                time.monotonic() - started,
+                self._designs,
+                provider_failure=str(self._provider_failure) if self._provider_failure else None,
+            )
         finally:
             self.trackers.close()
             if executor is not None:
@@ -248,6 +267,9 @@ class Session:
         except BudgetExhausted as err:
             self._llm_stop = f"LLM budget spent ({err})"
             return
+        except ProviderUnavailable as err:
+            self._stop_for_provider(err)
+            return
         except LLMError as err:
             self._fruitless += 1
             store.event("proposal_failed", error=f"{type(err).__name__}: {err}")
@@ -265,6 +287,10 @@ class Session:
             records.add_design(
                 proposal, None, "invalid", error=f"LLM budget spent during the design: {err}"
             )
+            return
+        except ProviderUnavailable as err:
+            self._stop_for_provider(err)
+            records.add_design(proposal, None, "invalid", error=f"LLM provider unavailable: {err}")
             return
         except LLMError as err:
             self._fruitless += 1
@@ -309,6 +335,12 @@ class Session:
             f"{sizing.flops:,} FLOPs)"
         )
 
+    def _stop_for_provider(self, err: ProviderUnavailable) -> None:
+        """No design can succeed without the provider: stop designing, say why, loudly."""
+        self._provider_failure = err
+        self._llm_stop = f"LLM provider unavailable: {err}"
+        self._say(f"stopping: {err}")
+
     def _record_training(self, outcome: JobOutcome, team: DesignTeam) -> None:
         store = self.records.store
         arch = self.records.record_training(outcome)
@@ -333,5 +365,5 @@ class Session:
             team.reflect_on_result(
                 proposal, design, parent_valid_acc=parent.valid_acc, valid_acc=arch.valid_acc
             )
-        except LLMError as err:
+        except (LLMError, ProviderUnavailable) as err:
             store.event("reflection_failed", id=arch.id, error=str(err))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_llm_server import FAKE_API_KEY, FakeLLMServer, RecordingSleep, Vendor
+from fake_llm_server import FAKE_API_KEY, DripServer, FakeLLMServer, RecordingSleep, Vendor
 
 from nader.llm.client import LLMClient
 from nader.llm.config import LLMConfig
@@ -40,6 +40,22 @@ def api_key_env(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
+def drip_server() -> Iterator[Callable[[Vendor, float], DripServer]]:
+    """``drip_server(vendor, interval_s)``: a started server dripping ``vendor``'s answer."""
+    started: list[DripServer] = []
+
+    def start(vendor: Vendor, interval_s: float) -> DripServer:
+        server = DripServer(vendor.answer("dripped"), interval_s)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def sleeps() -> RecordingSleep:
     return RecordingSleep()
 
@@ -53,9 +69,17 @@ def make_client(
     tmp_path: Path,
 ) -> Callable[..., LLMClient]:
     """``make_client(vendor, **config_overrides)``: a client for ``vendor`` aimed at the fake
-    server, recording into ``tmp_path / "run"``, waiting through ``sleeps``."""
+    server, recording into ``tmp_path / "run"``, waiting through ``sleeps``. ``run_deadline``
+    and ``on_failure`` go to the client, everything else to the ``[llm]`` config."""
 
-    def build(vendor: Vendor, *, run_dir: Path | None = None, **overrides: Any) -> LLMClient:
+    def build(
+        vendor: Vendor,
+        *,
+        run_dir: Path | None = None,
+        run_deadline: float | None = None,
+        on_failure: Callable[[str], None] | None = None,
+        **overrides: Any,
+    ) -> LLMClient:
         settings: dict[str, Any] = {
             "provider": vendor.provider,
             "model": vendor.model,
@@ -73,7 +97,13 @@ def make_client(
         settings.update(overrides)
         config = LLMConfig(**settings)
         return LLMClient.from_config(
-            config, runtime, run_dir=run_dir or tmp_path / "run", sleep=sleeps, rng=random.Random(7)
+            config,
+            runtime,
+            run_dir=run_dir or tmp_path / "run",
+            sleep=sleeps,
+            rng=random.Random(7),
+            run_deadline=run_deadline,
+            on_failure=on_failure,
         )
 
     return build

@@ -9,8 +9,11 @@ bodies, real headers, real sockets and real client timeouts.
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +47,8 @@ class FakeLLMServer:
 
     def __init__(self) -> None:
         self.replies: deque[ScriptedReply] = deque()
+        #: answers every request the script does not (sees the request: echo servers)
+        self.responder: Callable[[ReceivedRequest], ScriptedReply] | None = None
         self.received: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -62,13 +67,14 @@ class FakeLLMServer:
                     body = json.loads(raw_body)
                 except ValueError:
                     body = raw_body.decode("utf-8", "replace")
+                received = ReceivedRequest(
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 with server._lock:
-                    server.received.append(
-                        ReceivedRequest(
-                            self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                        )
-                    )
+                    server.received.append(received)
                     reply = server.replies.popleft() if server.replies else None
+                if reply is None and server.responder is not None:
+                    reply = server.responder(received)
                 if reply is None:
                     reply = ScriptedReply(body={"error": "no scripted reply"}, status=500)
                 if reply.delay_s and server._closing.wait(reply.delay_s):
@@ -106,6 +112,62 @@ class FakeLLMServer:
         self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class DripServer:
+    """An HTTP server on 127.0.0.1 that sends its whole answer (status line and headers
+    included) one byte every ``interval_s`` seconds: each socket read gets a byte well inside
+    any per-read timeout, so only a deadline on the whole call ends it."""
+
+    def __init__(self, body: dict[str, Any], interval_s: float) -> None:
+        payload = json.dumps(body).encode()
+        self.response = (
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            + f"content-length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        self.interval_s = interval_s
+        self.requests = 0
+        self._closing = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def root_url(self) -> str:
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._closing.set()
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._closing.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        with connection:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            self.requests += 1
+            for byte in self.response:
+                if self._closing.wait(self.interval_s):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client gave up: what the tests want
 
 
 def anthropic_message(
@@ -176,6 +238,23 @@ def openai_completion(
 def files_containing(root: Path, needle: str) -> list[Path]:
     """Every file under ``root`` whose bytes contain ``needle``."""
     return [p for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Stopwatch:
+    """Seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
 
 class RecordingSleep:
