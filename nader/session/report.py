@@ -321,8 +321,11 @@ def render_report(run_dir: Path) -> str:
         raise NaderError(f"{summary_path} does not exist: is {run_dir} a nader run directory?")
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise NaderError(f"{summary_path} is not valid JSON: {err}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise NaderError(
+            f"{summary_path} is not valid JSON ({err}); the run's state.db holds the run: "
+            "a --resume of it writes summary.json again"
+        ) from err
     archs = list(summary.get("architectures", []))
     usage = summary.get("usage", {})
     best = summary.get("best")

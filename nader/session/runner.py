@@ -31,21 +31,26 @@ from nader.llm.base import BudgetExhausted, LLMError
 from nader.llm.client import LLMClient
 from nader.llm.usage import AccountedLLM, CompletesRequests, accounted
 from nader.plugins.registries import Runtime
-from nader.session.base import load_base
+from nader.session.base import BaseNetwork, load_base
 from nader.session.config import SessionConfig
 from nader.session.executors import Executor, JobFunction
 from nader.session.jobs import training_job
+from nader.session.lock import RunLock
 from nader.session.progress import NoProgress, ProgressSink, ProgressState, tally
 from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
+from nader.session.signals import stop_on_signals
 from nader.session.sizing import Sizer
 from nader.session.store import PENDING_STATUSES, Architecture
+from nader.session.validate import validate_session
 from nader.training.job import JobOutcome
 
 log = logging.getLogger("nader.session")
 
 #: consecutive designs that produced nothing new before the session stops proposing
 MAX_FRUITLESS_DESIGNS = 25
+#: run metadata key: design attempts made by every run of this directory (``run.max_designs``)
+DESIGNS_KEY = "designs"
 
 
 @dataclass
@@ -53,6 +58,7 @@ class SessionResult:
     summary: dict[str, Any]
     stopped_because: str
     wall_s: float
+    #: design attempts of the whole run, earlier runs of a resumed directory included
     designs: int = 0
     events: list[str] = field(default_factory=list)
 
@@ -91,15 +97,27 @@ class Session:
     # ------------------------------------------------------------------ the run
 
     def run(self) -> SessionResult:
+        """Validate everything, then run holding the run directory's lock.
+
+        Nothing is created before the config, the base network and the dataset are checked, so
+        a run that fails validation leaves no run directory. SIGTERM and SIGHUP stop the run
+        like Ctrl-C (:mod:`~nader.session.signals`): the workers are stopped, the run resumes.
+        """
         started = time.monotonic()
+        validate_session(self.config, self.runtime)
+        base = load_base(self.config.base, self.runtime.operators)
+        sizer = Sizer(self.config, self.runtime)
+        with stop_on_signals(), RunLock(self.run_dir):
+            return self._run_locked(started, base, sizer)
+
+    def _run_locked(self, started: float, base: BaseNetwork, sizer: Sizer) -> SessionResult:
         store = open_run(self.run_dir, self.config, resume=self.resume)
         handler = session_log(self.run_dir)
         executor: Executor | None = None
         team: DesignTeam | None = None
         try:
             self.records = RunRecords(store)
-            sizer = Sizer(self.config, self.runtime)
-            base = load_base(self.config.base, self.runtime.operators)
+            self._designs = int(store.get_meta(DESIGNS_KEY) or 0)
             self.llm: AccountedLLM = accounted(
                 self._llm_override
                 if self._llm_override is not None
@@ -143,10 +161,9 @@ class Session:
             executor = self.runtime.executors.get(self.config.executor.name)(
                 self.config.executor, self.job_function, self.run_dir / "scratch"
             )
-            for arch in store.all():
-                if arch.status in PENDING_STATUSES:
-                    arch = self.records.update(arch.id, status="queued")
-                    executor.submit(training_job(arch, self.config, store))
+            for arch in self._resumable(store.all()):
+                arch = self.records.update(arch.id, status="queued")
+                executor.submit(training_job(arch, self.config, store))
             stopped = self._loop(team, sizer, executor, started)
             summary = self._summary(stopped)
             self.progress.update(self._tally(), f"finished: {stopped}")
@@ -159,6 +176,20 @@ class Session:
             logging.getLogger("nader").removeHandler(handler)
             handler.close()
             store.close()
+
+    def _resumable(self, archs: list[Architecture]) -> list[Architecture]:
+        """The pending architectures to train again, within the architecture budget: after a
+        resume with a smaller ``max_architectures`` the rest stay queued (a later resume with a
+        larger budget trains them)."""
+        trained = sum(a.status == "trained" for a in archs)
+        room = max(self.config.run.max_architectures - trained, 0)
+        pending = [a for a in archs if a.status in PENDING_STATUSES]
+        if len(pending) > room:
+            self.records.store.log(
+                f"{len(pending) - room} queued architecture(s) left queued: the architecture "
+                f"budget ({self.config.run.max_architectures}) is spent"
+            )
+        return pending[:room]
 
     def _say(self, line: str) -> None:
         log.info(line)
@@ -233,6 +264,7 @@ class Session:
     def _design_one(self, team: DesignTeam, sizer: Sizer, executor: Executor) -> None:
         records, store = self.records, self.records.store
         self._designs += 1
+        store.set_meta(DESIGNS_KEY, str(self._designs))  # the design budget holds across resume
         try:
             proposal = team.propose(records.tree)
         except ProposalError as err:
