@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -49,6 +50,9 @@ class RunLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
             holder = _read_pid(fd)
+            if holder is None:  # the holder may be between its flock and writing its PID
+                time.sleep(0.2)
+                holder = _read_pid(fd)
             os.close(fd)
             if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise NaderError(f"cannot lock {self.path}: {err.strerror or err}") from err
