@@ -19,6 +19,8 @@ from types import TracebackType
 from nader.errors import NaderError
 
 LOCK_NAME = ".lock"
+#: held by the worker training an architecture, in its folder ``RUN_DIR/arch/<id>/``
+TRAINING_LOCK_NAME = ".training.lock"
 
 
 class RunLocked(NaderError):
@@ -26,11 +28,15 @@ class RunLocked(NaderError):
 
 
 class RunLock:
-    """Held while the ``with`` block runs (or until :meth:`release`)."""
+    """Held while the ``with`` block runs (or until :meth:`release`).
 
-    def __init__(self, run_dir: Path) -> None:
+    ``name`` is the lock file in ``run_dir``; :data:`TRAINING_LOCK_NAME` in an architecture's
+    folder is the lock its training worker holds.
+    """
+
+    def __init__(self, run_dir: Path, name: str = LOCK_NAME) -> None:
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / LOCK_NAME
+        self.path = self.run_dir / name
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
@@ -90,3 +96,24 @@ def _read_pid(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def check_no_orphan_training(run_dir: Path) -> None:
+    """Refuse to go on while a process still trains an architecture of this run.
+
+    A driver killed with SIGKILL cannot stop its workers; one that outlived it still holds its
+    architecture's training lock, and a resume would train that architecture beside it.
+
+    :raises RunLocked: naming the architecture and the worker's PID.
+    """
+    for path in sorted(Path(run_dir).glob(f"arch/*/{TRAINING_LOCK_NAME}")):
+        try:
+            RunLock(path.parent, TRAINING_LOCK_NAME).acquire().release()
+        except RunLocked:
+            with open(path, "rb") as handle:
+                text = handle.read(32).decode("ascii", "replace").strip()
+            who = f"process PID {text}" if text.isdigit() else "another process"
+            raise RunLocked(
+                f"architecture {path.parent.name} of {run_dir} is still being trained by {who}, "
+                "left from an earlier run of it; stop that process or wait for it, then resume"
+            ) from None

@@ -35,7 +35,7 @@ from nader.session.base import BaseNetwork, load_base
 from nader.session.config import SessionConfig
 from nader.session.executors import Executor, JobFunction
 from nader.session.jobs import training_job
-from nader.session.lock import RunLock
+from nader.session.lock import RunLock, check_no_orphan_training
 from nader.session.progress import NoProgress, ProgressSink, ProgressState, tally
 from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
@@ -43,6 +43,7 @@ from nader.session.signals import stop_on_signals
 from nader.session.sizing import Sizer
 from nader.session.store import PENDING_STATUSES, Architecture
 from nader.session.validate import validate_session
+from nader.session.worker_guard import train_job_locked
 from nader.training.job import JobOutcome
 
 log = logging.getLogger("nader.session")
@@ -82,9 +83,7 @@ class Session:
         self.runtime = runtime
         self.resume = resume
         if job_function is None:
-            from nader.training.worker import train_job  # imports torch: only when training
-
-            job_function = train_job
+            job_function = train_job_locked
         self.job_function: JobFunction = job_function
         self.progress: ProgressSink = progress or NoProgress()
         self._llm_override = llm
@@ -108,6 +107,7 @@ class Session:
         base = load_base(self.config.base, self.runtime.operators)
         sizer = Sizer(self.config, self.runtime)
         with stop_on_signals(), RunLock(self.run_dir):
+            check_no_orphan_training(self.run_dir)
             return self._run_locked(started, base, sizer)
 
     def _run_locked(self, started: float, base: BaseNetwork, sizer: Sizer) -> SessionResult:

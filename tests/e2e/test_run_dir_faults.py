@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -108,10 +109,8 @@ def test_sigterm_to_the_driver_alone_stops_the_whole_run_and_resume_trains_nothi
         assert "stopped by SIGTERM" in err and "--resume" in err, err
     finally:
         for pid in _group(driver.pid):  # whatever the outcome, leave no process behind
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         driver.wait(30)
 
     # the resume may lower the budget: only the base (interrupted mid-training) trains again

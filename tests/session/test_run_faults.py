@@ -80,11 +80,11 @@ def write_config(folder: Path, max_architectures: int = 1, workers: int = 1) -> 
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Every file under ``root`` (but nader's lock file) and a digest of its bytes."""
+    """Every file under ``root`` (but lock files) and a digest of its bytes."""
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name != ".lock"
+        if path.is_file() and not path.name.endswith(".lock")
     }
 
 
@@ -93,6 +93,21 @@ def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------- the lock
+
+
+def hold_lock(path: Path) -> subprocess.Popen[str]:
+    """Another process that takes an OS lock on ``path`` (writing its PID) and keeps it."""
+    code = f"""
+        import fcntl, os, time
+        handle = open({str(path)!r}, "a+")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.truncate(0); handle.write(str(os.getpid())); handle.flush()
+        print("locked", flush=True)
+        time.sleep(120)
+    """
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True
+    )
 
 
 def test_a_run_directory_locked_by_a_live_process_is_refused_naming_its_pid(
@@ -105,24 +120,7 @@ def test_a_run_directory_locked_by_a_live_process_is_refused_naming_its_pid(
     run_dir.mkdir()
     (run_dir / "config.json").write_text('{"written by": "the live run"}\n')
     before = snapshot(run_dir)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import fcntl, os, sys, time
-                handle = open({str(run_dir / ".lock")!r}, "a+")
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                handle.truncate(0); handle.write(str(os.getpid())); handle.flush()
-                print("locked", flush=True)
-                time.sleep(120)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = hold_lock(run_dir / ".lock")
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         for resume in ([], ["--resume"]):
@@ -148,6 +146,32 @@ def test_a_run_directory_locked_by_a_live_process_is_refused_naming_its_pid(
         holder.wait()
 
 
+def test_a_resume_never_trains_beside_a_worker_that_outlived_its_driver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15 (SIGTERM/SIGKILL to the driver alone): its worker lived on, and a --resume
+    trained the same architecture in a second worker beside it."""
+    config = write_config(tmp_path)
+    run_dir = tmp_path / "run"
+    _stored_run(run_dir, config)
+    store = RunStore(run_dir)
+    store.update("0", status="training")  # the driver was killed while 0 trained
+    store.close()
+    before = snapshot(run_dir)
+    orphan = hold_lock(run_dir / "arch" / "0" / ".training.lock")
+    try:
+        assert orphan.stdout is not None and orphan.stdout.readline().strip() == "locked"
+        status = main(["run", str(config), "--run-dir", str(run_dir), "--no-live", "--resume"])
+        lines = error_lines(capsys)
+        assert status == 2, lines
+        assert len(lines) == 1 and "architecture 0" in lines[0], lines
+        assert f"PID {orphan.pid}" in lines[0], lines
+        assert snapshot(run_dir) == before
+    finally:
+        orphan.kill()
+        orphan.wait()
+
+
 # ------------------------------------------------------------------------------- damaged state
 
 
@@ -158,8 +182,11 @@ def _stored_run(run_dir: Path, config_path: Path) -> None:
     store.set_meta("config", json.dumps(config.model_dump(mode="json"), sort_keys=True))
     text = (REPO / "examples" / "resnet_basic.txt").read_text()
     for index in range(40):  # several pages, so that a truncated file loses some of them
+        parent, suggestion = (None, None) if index == 0 else ("0", f"change {index}")
         store.add(
-            Architecture(str(index), index, None, None, "trained", network_text=text, width=4)
+            Architecture(
+                str(index), index, parent, suggestion, "trained", network_text=text, width=4
+            )
         )
     store.write_summary({"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0})
     store.close()
