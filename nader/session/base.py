@@ -42,8 +42,7 @@ def load_base(base: BaseNetworkConfig, registry: OperatorRegistry) -> BaseNetwor
             problems = [f"line {err.line}, column {err.column}: {err.message}"]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         first = problems[0].splitlines()[0] if problems else "invalid"
-        raise ConfigError(
-            f"base.network: {where} is not a valid network: {first}{more}; "
-            f"nader check {where} shows every problem"
-        )
+        key = "base.network" if base.network is not None else "base.nb201_arch"
+        see = f"; nader check {where} shows every problem" if base.network is not None else ""
+        raise ConfigError(f"{key}: {where} is not a valid network: {first}{more}{see}")
     return BaseNetwork(text, report.network, report)

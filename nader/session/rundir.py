@@ -43,11 +43,15 @@ def open_run(run_dir: Path, config: SessionConfig, *, resume: bool) -> RunStore:
     present = (
         sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_NAME) if run_dir.is_dir() else []
     )
-    if present and not resume:
-        what = state if state.exists() else f"{run_dir}/{present[0]}"
+    if present and not resume and state.exists():
         raise ConfigError(
-            f"{run_dir} already holds a run ({what} exists); pass --resume to continue it, or "
+            f"{run_dir} already holds a run ({state} exists); pass --resume to continue it, or "
             "choose another --run-dir"
+        )
+    if present and not resume:
+        raise ConfigError(
+            f"{run_dir} is not empty ({', '.join(present[:4])}); a new run needs an empty or new "
+            "--run-dir"
         )
     if present and not state.exists():
         raise damaged(

@@ -87,6 +87,7 @@ class Session:
         self.job_function: JobFunction = job_function
         self.progress: ProgressSink = progress or NoProgress()
         self._llm_override = llm
+        self._provider: Any = None
         self._designed: dict[str, tuple[Proposal, DesignOutcome]] = {}
         self._designs = 0
         self._fruitless = 0
@@ -106,6 +107,12 @@ class Session:
         validate_session(self.config, self.runtime)
         base = load_base(self.config.base, self.runtime.operators)
         sizer = Sizer(self.config, self.runtime)
+        # the provider is built (its API key read) before the run directory exists, too
+        provider = None
+        if self._llm_override is None:
+            factory = self.runtime.llm_providers.get(self.config.llm.provider)
+            provider = factory(self.config.llm, self.runtime)
+        self._provider = provider
         with stop_on_signals(), RunLock(self.run_dir):
             check_no_orphan_training(self.run_dir)
             return self._run_locked(started, base, sizer)
@@ -121,7 +128,7 @@ class Session:
             self.llm: AccountedLLM = accounted(
                 self._llm_override
                 if self._llm_override is not None
-                else LLMClient.from_config(self.config.llm, self.runtime, run_dir=self.run_dir)
+                else LLMClient(self._provider, self.config.llm, run_dir=self.run_dir)
             )
             team = DesignTeam.build(
                 llm=self.llm,

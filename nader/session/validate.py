@@ -23,7 +23,7 @@ from nader.session.config import SessionConfig
 _DEVICE = re.compile(r"^(auto|cpu|meta|mps|cuda|xpu|hip)(:\d+)?$")
 
 
-def validate_session(config: SessionConfig, runtime: Runtime, source: str = "config") -> None:
+def validate_session(config: SessionConfig, runtime: Runtime) -> None:
     """Every value of ``config`` that names something must name something that exists.
 
     :raises ConfigError: one line naming each wrong key, its value and what is accepted.
@@ -56,7 +56,7 @@ def validate_session(config: SessionConfig, runtime: Runtime, source: str = "con
         problems.append("executor.name: 'ray' needs Ray: pip install 'nader[ray]'")
     problems = [p for p in problems if p]
     if problems:
-        raise ConfigError(f"{source}: " + "; ".join(problems))
+        raise ConfigError("; ".join(problems))
 
 
 def _unknown(key: str, value: str, registry: NamedRegistry) -> str:

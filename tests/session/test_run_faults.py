@@ -267,6 +267,7 @@ def test_report_refuses_a_binary_summary_in_one_line(
         ("executor.name=nope", "executor.name"),
         ("dataset.name=nope", "dataset.name"),
         ("llm.provider=nope", "llm.provider"),
+        ("llm.api_key_env=NADER_TEST_NO_SUCH_KEY", "NADER_TEST_NO_SUCH_KEY"),
         ("train.lr=inf", "train.lr"),
         ("train.momentum=nan", "train.momentum"),
         ('base.network="/dev/zero"', "base.network"),
@@ -291,6 +292,8 @@ def test_every_config_value_and_the_base_are_validated_before_any_work(
         overrides: list[str] = []
     else:
         overrides = ["--set", setting]
+    if "api_key_env" in setting:  # a live provider without its key
+        overrides += ["--set", "llm.provider=anthropic", "--set", "llm.model=claude-sonnet-4-5"]
     run_dir = tmp_path / "run"
     status = main(["run", str(config), "--run-dir", str(run_dir), "--no-live", *overrides])
     lines = error_lines(capsys)
