@@ -326,7 +326,12 @@ def render_report(run_dir: Path) -> str:
             f"{summary_path} is not valid JSON ({err}); the run's state.db holds the run: "
             "a --resume of it writes summary.json again"
         ) from err
-    archs = list(summary.get("architectures", []))
+    archs = summary.get("architectures", []) if isinstance(summary, dict) else None
+    if not isinstance(archs, list) or not all(isinstance(a, dict) and "id" in a for a in archs):
+        raise NaderError(
+            f'{summary_path} is not a run summary (expected {{"architectures": [{{"id": '
+            "...}, ...]}); a --resume of the run writes it again from state.db"
+        )
     usage = summary.get("usage", {})
     best = summary.get("best")
     counts: dict[str, int] = {}

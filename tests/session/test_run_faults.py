@@ -243,12 +243,16 @@ def test_damaged_state_is_refused_in_one_line_and_left_as_it_is(
     assert snapshot(run_dir) == before
 
 
-def test_report_refuses_a_binary_summary_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe\x00\x81binary", b"[1, 2]", b'{"architectures": "x"}']
+)
+def test_report_refuses_a_damaged_summary_in_one_line(
+    content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 15 ("Damaged state"): a binary summary.json gave a raw UnicodeDecodeError."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "summary.json").write_bytes(b"\xff\xfe\x00\x81binary")
+    (run_dir / "summary.json").write_bytes(content)
     assert main(["report", str(run_dir)]) == 2
     lines = error_lines(capsys)
     assert len(lines) == 1 and "summary.json" in lines[0], lines
