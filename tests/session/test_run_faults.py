@@ -317,7 +317,7 @@ def test_budgets_hold_across_resume(tmp_path: Path) -> None:
     config, _ = load_config(write_config(tmp_path, max_architectures=5, workers=2))
     # run 1: 0-2 train at once, 3 and 4 are still training when the wall-clock budget ends
     stopped = config.model_copy(
-        update={"run": config.run.model_copy(update={"max_designs": None, "max_wall_clock_s": 8})}
+        update={"run": config.run.model_copy(update={"max_designs": None, "max_wall_clock_s": 10})}
     )
     run_dir = tmp_path / "run"
     first = Session(
@@ -328,22 +328,29 @@ def test_budgets_hold_across_resume(tmp_path: Path) -> None:
         progress=Progress(live=False),
     ).run()
     statuses = [a["status"] for a in first.summary["architectures"]]
-    assert statuses.count("trained") == 3 and statuses.count("queued") >= 1, statuses
+    assert statuses.count("trained") >= 1 and statuses.count("queued") >= 1, statuses
     designs_before = len([a for a in first.summary["architectures"] if a["parent"] is not None])
+    assert designs_before >= 1
 
-    # run 2: only three architectures allowed, so nothing left queued may train
+    # run 2: only three architectures allowed (nothing left queued may train beyond them), and
+    # no design budget left: the first run spent it
     smaller = config.model_copy(
-        update={"run": config.run.model_copy(update={"max_architectures": 3, "max_designs": 4})}
+        update={
+            "run": config.run.model_copy(
+                update={"max_architectures": 3, "max_designs": designs_before}
+            )
+        }
     )
     second = Session(
         smaller, run_dir, runtime=runtime, resume=True, job_function=jobs.instant_job
     ).run()
-    trained = [a for a in second.summary["architectures"] if a["status"] == "trained"]
-    assert len(trained) == 3, [(a["id"], a["status"]) for a in second.summary["architectures"]]
+    archs = second.summary["architectures"]
+    assert sum(a["status"] == "trained" for a in archs) == 3, [
+        (a["id"], a["status"]) for a in archs
+    ]
+    assert len([a for a in archs if a["parent"] is not None]) == designs_before
 
-    # run 3: the design budget counts the designs of every earlier run
-    designs = len([a for a in second.summary["architectures"] if a["parent"] is not None])
-    assert designs == designs_before >= 4
+    # run 3: a larger architecture budget, the same design budget: still no new design
     bigger = smaller.model_copy(
         update={"run": smaller.run.model_copy(update={"max_architectures": 20})}
     )
@@ -351,7 +358,7 @@ def test_budgets_hold_across_resume(tmp_path: Path) -> None:
         bigger, run_dir, runtime=runtime, resume=True, job_function=jobs.instant_job
     ).run()
     after = len([a for a in third.summary["architectures"] if a["parent"] is not None])
-    assert after == designs, third.stopped_because
+    assert after == designs_before, third.stopped_because
     assert "design budget" in third.stopped_because
 
 
