@@ -30,7 +30,7 @@ def run_command(args: argparse.Namespace, runtime: Any) -> int:
     from nader.cli.progress import Progress
     from nader.session.config import load_config
     from nader.session.runner import Session
-    from nader.session.signals import Stopped
+    from nader.session.signals import STOP_SIGNALS, Stopped
 
     config, _ = load_config(Path(args.config), args.overrides)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.run.name
@@ -42,6 +42,8 @@ def run_command(args: argparse.Namespace, runtime: Any) -> int:
             ).run()
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP (Stopped): the run is resumable
         signum = err.signum if isinstance(err, Stopped) else signal.SIGINT
+        for repeated in STOP_SIGNALS:  # the run is stopped and cleaned up: a repeat only exits
+            signal.signal(repeated, signal.SIG_IGN)
         print(
             f"nader: stopped by {signal.Signals(signum).name}; the run is kept: continue it with "
             f"nader run {args.config} --run-dir {run_dir} --resume",
