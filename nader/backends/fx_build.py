@@ -22,6 +22,7 @@ from nader.backends.plan import NETWORK_INPUT, BlockInstance, NetworkPlan
 from nader.errors import BackendError
 from nader.ir.expr import evaluate
 from nader.ir.graph import NodeKind, node_kind
+from nader.ir.ops import BUILTIN_SOURCE
 from nader.ir.structure import Structure
 
 
@@ -78,7 +79,45 @@ def _lower_node(
         raise BackendError(
             f"{where}: {lowering_of} returned {type(module).__name__}, not a torch.nn.Module"
         )
+    if spec.source != BUILTIN_SOURCE:
+        _check_against_shape_rule(instance, node_id, module, f"{where}: {lowering_of}")
     return module
+
+
+def _check_against_shape_rule(
+    instance: BlockInstance, node_id: int, module: nn.Module, lowering_of: str
+) -> None:
+    """Run a plugin's freshly lowered module once on zeros of the probe's input shapes (batch 1)
+    and compare its output with what the operator's shape rule inferred.
+
+    The verifier trusts the shape rule; a lowering that disagrees would pass ``nader check`` and
+    fail later inside torch or fvcore with an error naming neither operator nor plugin. Built-in
+    lowerings are covered by the backend tests, so only plugins pay for the probe.
+    """
+    structure = instance.structure
+    inputs = [torch.zeros(instance.shapes[src].dims) for src in structure.inputs[node_id]]
+    expected = tuple(instance.shapes[node_id].dims)
+    kwargs: dict[str, Any] = {}
+    if getattr(module, "reads_block_shape", False):
+        kwargs["block_shape"] = torch.Size(instance.shapes[structure.input_ids[0]].dims)
+    training = module.training
+    module.eval()  # no running statistics change, no dropout
+    try:
+        with torch.no_grad():
+            output = module(*inputs, **kwargs)
+    except Exception as err:  # a plugin's module may fail in any way: named, not a traceback
+        shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+        raise BackendError(
+            f"{lowering_of} fails on a probe input {shapes}: {type(err).__name__}: {err}"
+        ) from err
+    finally:
+        module.train(training)
+    actual = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+    if actual != expected:
+        raise BackendError(
+            f"{lowering_of} outputs {actual} on a probe input, but the operator's shape rule "
+            f"says {expected}; fix the lowering or the shape rule"
+        )
 
 
 def module_name(structure: Structure, node_id: int) -> str:

@@ -8,7 +8,8 @@ error name the plugin at fault, and a duplicate name name both.
 
 Failure policy, from the safest to the hardest:
 
-* A plugin that cannot be imported, or whose hook functions do not match the hook specs, is
+* A plugin that cannot be imported (whatever its import raises, ``SystemExit`` and
+  ``KeyboardInterrupt`` included), or whose hook functions do not match the hook specs, is
   not loaded; the error is recorded on it (``nader plugins`` shows it, the CLI warns).
 * An invalid item (a malformed operator spec, a factory that is not callable) is refused with
   an error; the plugin's other items still count.
@@ -161,7 +162,9 @@ def _load_entry_points(pm: pluggy.PluginManager, runtime: Runtime, loaded: list[
         info.loaded_from.append(f"{entry.name} = {entry.value}")
         try:
             plugin = entry.load()
-        except Exception as err:  # a broken plugin must not stop the host
+        except (Exception, SystemExit, KeyboardInterrupt) as err:
+            # a broken plugin must not stop the host: not even sys.exit() or a KeyboardInterrupt
+            # raised by its module body (that made every nader command end silently)
             info.errors.append(f"cannot load entry point {entry.value!r}: {_describe(err)}")
             continue
         _add_plugin(pm, plugin, f"{dist_name}:{entry.name}", info, loaded)

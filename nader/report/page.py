@@ -238,10 +238,17 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
         raise NaderError(f"{path} does not exist: is {run_dir} a nader run directory?")
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise NaderError(f"{path} is not valid JSON: {err}") from err
-    if not isinstance(summary, dict) or not isinstance(summary.get("architectures", []), list):
-        raise NaderError(f"{path} does not hold a run summary")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise NaderError(
+            f"{path} is not valid JSON ({err}); the run's state.db holds the run: "
+            "a --resume of it writes summary.json again"
+        ) from err
+    archs = summary.get("architectures", []) if isinstance(summary, dict) else None
+    if not isinstance(archs, list) or not all(isinstance(a, dict) and "id" in a for a in archs):
+        raise NaderError(
+            f'{path} is not a run summary (expected {{"architectures": [{{"id": '
+            "...}, ...]}); a --resume of the run writes it again from state.db"
+        )
     return summary
 
 

@@ -10,6 +10,7 @@ from nader.ir.check import FileReport, check_text
 from nader.ir.graph import Network
 from nader.ir.registry import OperatorRegistry
 from nader.session.config import BaseNetworkConfig
+from nader.session.files import read_user_text
 
 
 @dataclass(frozen=True)
@@ -24,22 +25,24 @@ class BaseNetwork:
 def load_base(base: BaseNetworkConfig, registry: OperatorRegistry) -> BaseNetwork:
     """Read ``base.network`` (or build ``base.nb201_arch``) and verify every block.
 
-    :raises ConfigError: the file cannot be read, or a block is invalid (every problem listed).
+    :raises ConfigError: the file cannot be read (not a bounded UTF-8 file), or a block is
+        invalid (one line: the first problem, how many more, and how to see them all).
     """
     if base.network is not None:
-        try:
-            text = base.network.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError(
-                f"base.network: cannot read {base.network}: {err.strerror or err}"
-            ) from err
+        text = read_user_text(base.network, "base.network")
     else:
         assert base.nb201_arch is not None  # the config requires one of the two
         text = arch_to_network_text(base.nb201_arch)
-    report = check_text(text, registry, source="base network")
+    where = str(base.network) if base.network is not None else "base.nb201_arch"
+    report = check_text(text, registry, source=where)
     if not report.valid or report.network is None:
-        problems = "\n".join(f"  {d}" for b in report.blocks for d in b.errors)
+        problems = [str(d) for b in report.blocks for d in b.errors]
         if report.syntax_error is not None:
-            problems = f"  {report.syntax_error}"
-        raise ConfigError(f"the base network is invalid:\n{problems}")
+            err = report.syntax_error
+            problems = [f"line {err.line}, column {err.column}: {err.message}"]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        first = problems[0].splitlines()[0] if problems else "invalid"
+        key = "base.network" if base.network is not None else "base.nb201_arch"
+        see = f"; nader check {where} shows every problem" if base.network is not None else ""
+        raise ConfigError(f"{key}: {where} is not a valid network: {first}{more}{see}")
     return BaseNetwork(text, report.network, report)

@@ -6,6 +6,7 @@ are resolved against the config file's folder, so a config and its base network 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from nader.agents.config import AgentsConfig
 from nader.errors import ConfigError
 from nader.llm.config import LLMConfig
 from nader.session.executors import ExecutorConfig
+from nader.session.files import read_user_text
 from nader.session.overrides import apply_overrides
 from nader.tracking.base import TrackingConfig
 from nader.training.config import TrainConfig
@@ -124,6 +126,17 @@ def _did_you_mean(loc: tuple[int | str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _non_finite(data: Any, prefix: str = "") -> list[str]:
+    """Dotted keys of every ``inf``/``nan`` (TOML has both; no setting of nader means either)."""
+    if isinstance(data, dict):
+        return [key for k, v in data.items() for key in _non_finite(v, f"{prefix}{k}.")]
+    if isinstance(data, list):
+        return [key for i, v in enumerate(data) for key in _non_finite(v, f"{prefix}{i}.")]
+    if isinstance(data, float) and not math.isfinite(data):
+        return [f"{prefix.rstrip('.')} = {data}"]
+    return []
+
+
 def _describe(err: ValidationError) -> str:
     lines = []
     for item in err.errors():
@@ -142,11 +155,19 @@ def _describe(err: ValidationError) -> str:
 
 def parse_config(data: dict[str, Any], folder: Path, source: str = "config") -> SessionConfig:
     data = apply_overrides(data, [])
+    infinite = _non_finite(data)
+    if infinite:
+        raise ConfigError(
+            f"{source}: {', '.join(infinite)}: not a finite number; give a finite value"
+        )
     _resolve_paths(data, folder)
     try:
         return SessionConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(f"{source} is invalid:\n{_describe(err)}") from None
+        problems = _describe(err)
+        if "\n" not in problems:  # one problem: one line
+            raise ConfigError(f"{source}: {problems.strip()}") from None
+        raise ConfigError(f"{source} is invalid:\n{problems}") from None
 
 
 def load_config(
@@ -155,9 +176,7 @@ def load_config(
     """Read, override (``--set``) and validate a TOML config; returns the model and the raw table."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read config {path}: {err.strerror or err}") from err
+        raw = tomllib.loads(read_user_text(path, "config"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from err
     data = apply_overrides(raw, overrides or [])

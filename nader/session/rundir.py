@@ -1,5 +1,10 @@
 """Opening a run directory: a fresh start or a ``--resume``, the stored config checked against
 the current one, and the session's log file.
+
+Every check is made before anything is written, with the run's lock held
+(:class:`~nader.session.lock.RunLock`): a fresh start never writes over another run's files, a
+``--resume`` never starts over on top of them (a missing or damaged ``state.db`` is refused, not
+replaced), and a refused start leaves every file as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from typing import Any
 from nader.errors import ConfigError
 from nader.llm.redaction import RedactingFilter, Redactor
 from nader.session.config import SessionConfig
-from nader.session.store import RunStore
+from nader.session.lock import LOCK_NAME
+from nader.session.store import RunStore, damaged
 
 #: config keys that may change between a run and its --resume (budgets and where it trains)
 _RESUMABLE_CHANGES = (
@@ -27,21 +33,44 @@ _RESUMABLE_CHANGES = (
 def open_run(run_dir: Path, config: SessionConfig, *, resume: bool) -> RunStore:
     """The run's store, after checking that starting (or resuming) here is what was meant.
 
-    :raises ConfigError: the directory holds a run and ``resume`` is off, or the run was made
+    Call it with the run's lock held. An empty or missing directory starts a new run (with or
+    without ``resume``).
+
+    :raises ConfigError: the directory holds files and ``resume`` is off, or the run was made
         with a config that differs in more than its budgets.
+    :raises DamagedStateError: ``resume`` finds the run's files without a readable ``state.db``.
     """
-    exists = (run_dir / "state.db").exists()
+    state = run_dir / "state.db"
+    present = (
+        sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_NAME) if run_dir.is_dir() else []
+    )
+    if present and not resume and state.exists():
+        raise ConfigError(
+            f"{run_dir} already holds a run ({state} exists); pass --resume to continue it, or "
+            "choose another --run-dir"
+        )
+    if present and not resume:
+        raise ConfigError(
+            f"{run_dir} is not empty ({', '.join(present[:4])}); a new run needs an empty or new "
+            "--run-dir"
+        )
+    if present and not state.exists():
+        raise damaged(
+            state,
+            f"missing, while {run_dir} holds {', '.join(present[:4])}: nothing to resume from",
+        )
     store = RunStore(run_dir)
     try:
-        if exists and store.all() and not resume:
-            raise ConfigError(
-                f"{run_dir} already holds a run; pass --resume to continue it, or choose "
-                "another --run-dir"
-            )
-        current = config.model_dump(mode="json")
         stored = store.get_meta("config")
-        if stored is not None and resume:
-            check_resume_compatible(json.loads(stored), current)
+        if present and store.all() and stored is None:
+            raise damaged(state, "it holds architectures but no run config")
+        current = config.model_dump(mode="json")
+        if stored is not None:
+            try:
+                before = json.loads(stored)
+            except json.JSONDecodeError as err:
+                raise damaged(state, f"the stored config is not JSON: {err}") from err
+            check_resume_compatible(before, current)
     except BaseException:
         store.close()
         raise

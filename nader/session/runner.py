@@ -32,15 +32,19 @@ from nader.llm.client import LLMClient
 from nader.llm.redaction import redactor_for
 from nader.llm.usage import AccountedLLM, CompletesRequests, accounted
 from nader.plugins.registries import Runtime
-from nader.session.base import load_base
+from nader.session.base import BaseNetwork, load_base
 from nader.session.config import SessionConfig
 from nader.session.executors import Executor, JobFunction
 from nader.session.jobs import training_job
+from nader.session.lock import RunLock, check_no_orphan_training
 from nader.session.progress import NoProgress, ProgressSink, ProgressState, tally
 from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
+from nader.session.signals import stop_on_signals
 from nader.session.sizing import Sizer
 from nader.session.store import PENDING_STATUSES, Architecture
+from nader.session.validate import validate_session
+from nader.session.worker_guard import train_job_locked
 from nader.tracking.base import TrackerFanOut, build_trackers
 from nader.training.job import JobOutcome
 
@@ -48,6 +52,8 @@ log = logging.getLogger("nader.session")
 
 #: consecutive designs that produced nothing new before the session stops proposing
 MAX_FRUITLESS_DESIGNS = 25
+#: run metadata key: design attempts made by every run of this directory (``run.max_designs``)
+DESIGNS_KEY = "designs"
 
 
 @dataclass
@@ -55,6 +61,7 @@ class SessionResult:
     summary: dict[str, Any]
     stopped_because: str
     wall_s: float
+    #: design attempts of the whole run, earlier runs of a resumed directory included
     designs: int = 0
     events: list[str] = field(default_factory=list)
     #: why the LLM provider stopped the run (unreachable or refusing), None if it did not
@@ -80,12 +87,11 @@ class Session:
         self.runtime = runtime
         self.resume = resume
         if job_function is None:
-            from nader.training.worker import train_job  # imports torch: only when training
-
-            job_function = train_job
+            job_function = train_job_locked
         self.job_function: JobFunction = job_function
         self.progress: ProgressSink = progress or NoProgress()
         self._llm_override = llm
+        self._provider: Any = None
         self._designed: dict[str, tuple[Proposal, DesignOutcome]] = {}
         self._designs = 0
         self._fruitless = 0
@@ -98,7 +104,27 @@ class Session:
     # ------------------------------------------------------------------ the run
 
     def run(self) -> SessionResult:
+        """Validate everything, then run holding the run directory's lock.
+
+        Nothing is created before the config, the base network and the dataset are checked, so
+        a run that fails validation leaves no run directory. SIGTERM and SIGHUP stop the run
+        like Ctrl-C (:mod:`~nader.session.signals`): the workers are stopped, the run resumes.
+        """
         started = time.monotonic()
+        validate_session(self.config, self.runtime)
+        base = load_base(self.config.base, self.runtime.operators)
+        sizer = Sizer(self.config, self.runtime)
+        # the provider is built (its API key read) before the run directory exists, too
+        provider = None
+        if self._llm_override is None:
+            factory = self.runtime.llm_providers.get(self.config.llm.provider)
+            provider = factory(self.config.llm, self.runtime)
+        self._provider = provider
+        with stop_on_signals(), RunLock(self.run_dir):
+            check_no_orphan_training(self.run_dir)
+            return self._run_locked(started, base, sizer)
+
+    def _run_locked(self, started: float, base: BaseNetwork, sizer: Sizer) -> SessionResult:
         store = open_run(self.run_dir, self.config, resume=self.resume)
         handler = session_log(self.run_dir, redactor_for(self.config.llm))
         executor: Executor | None = None
@@ -106,14 +132,13 @@ class Session:
         try:
             self.records = RunRecords(store)
             self.trackers = build_trackers(self.config.tracking, self.runtime, self.run_dir)
-            sizer = Sizer(self.config, self.runtime)
-            base = load_base(self.config.base, self.runtime.operators)
-            self.llm: AccountedLLM = accounted(
-                self._llm_override
-                if self._llm_override is not None
-                else LLMClient.from_config(
+            self._designs = int(store.get_meta(DESIGNS_KEY) or 0)
+            llm = self._llm_override
+            if llm is None:
+                assert self._provider is not None  # built by run() before the lock
+                llm = LLMClient(
+                    self._provider,
                     self.config.llm,
-                    self.runtime,
                     run_dir=self.run_dir,
                     # a call in flight must not outlive the run's wall-clock budget
                     run_deadline=started + self.config.run.max_wall_clock_s
@@ -121,7 +146,7 @@ class Session:
                     else None,
                     on_failure=self.progress.note,
                 )
-            )
+            self.llm: AccountedLLM = accounted(llm)
             team = DesignTeam.build(
                 llm=self.llm,
                 config=self.config.agents,
@@ -161,10 +186,9 @@ class Session:
             executor = self.runtime.executors.get(self.config.executor.name)(
                 self.config.executor, self.job_function, self.run_dir / "scratch"
             )
-            for arch in store.all():
-                if arch.status in PENDING_STATUSES:
-                    arch = self.records.update(arch.id, status="queued")
-                    executor.submit(training_job(arch, self.config, store))
+            for arch in self._resumable(store.all()):
+                arch = self.records.update(arch.id, status="queued")
+                executor.submit(training_job(arch, self.config, store))
             stopped = self._loop(team, sizer, executor, started)
             summary = self._summary(stopped)
             self.trackers.on_run_end(summary)
@@ -185,6 +209,20 @@ class Session:
             logging.getLogger("nader").removeHandler(handler)
             handler.close()
             store.close()
+
+    def _resumable(self, archs: list[Architecture]) -> list[Architecture]:
+        """The pending architectures to train again, within the architecture budget: after a
+        resume with a smaller ``max_architectures`` the rest stay queued (a later resume with a
+        larger budget trains them)."""
+        trained = sum(a.status == "trained" for a in archs)
+        room = max(self.config.run.max_architectures - trained, 0)
+        pending = [a for a in archs if a.status in PENDING_STATUSES]
+        if len(pending) > room:
+            self.records.store.log(
+                f"{len(pending) - room} queued architecture(s) left queued: the architecture "
+                f"budget ({self.config.run.max_architectures}) is spent"
+            )
+        return pending[:room]
 
     def _say(self, line: str) -> None:
         log.info(line)
@@ -259,6 +297,7 @@ class Session:
     def _design_one(self, team: DesignTeam, sizer: Sizer, executor: Executor) -> None:
         records, store = self.records, self.records.store
         self._designs += 1
+        store.set_meta(DESIGNS_KEY, str(self._designs))  # the design budget holds across resume
         try:
             proposal = team.propose(records.tree)
         except ProposalError as err:

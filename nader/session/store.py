@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nader.errors import NaderError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS architectures (
@@ -136,18 +138,68 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+#: Tables every run's ``state.db`` has; a file without them is not a nader run's state.
+_TABLES = frozenset({"meta", "architectures", "events"})
+
+
+class DamagedStateError(NaderError):
+    """A run's stored state cannot be read as it was written: refused, never repaired or
+    overwritten (the file is left exactly as it is, for the user to restore or inspect)."""
+
+
+def damaged(path: Path, problem: str) -> DamagedStateError:
+    """The one wording of a damaged-state refusal: the file, what is wrong, what to do."""
+    return DamagedStateError(
+        f"{path} is damaged ({problem}); nader leaves it as it is: restore it from a backup, "
+        "or start a new run in another --run-dir"
+    )
+
+
 class RunStore:
-    """Owns one run directory; all writes go through here."""
+    """Owns one run directory; all writes go through here.
+
+    An existing ``state.db`` is checked before anything is written to it or beside it: an empty
+    file, a file that is not SQLite, a page that fails SQLite's integrity check or missing tables
+    raise :class:`DamagedStateError` (a zero-byte file would otherwise open as a new, empty run).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.path = self.root / "state.db"
+        existing = self.path.exists()
+        if existing and self.path.stat().st_size == 0:
+            raise damaged(self.path, "it is empty: 0 bytes")
         self.root.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            if existing:
+                self._check_integrity()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise damaged(self.path, str(err).splitlines()[0]) from err
+        except BaseException:
+            self._db.close()
+            raise
         for sub in ("arch", "llm", "memory", "logs"):
             (self.root / sub).mkdir(exist_ok=True)
-        self._db = sqlite3.connect(self.root / "state.db", isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+
+    def _check_integrity(self) -> None:
+        """Read-only checks of an existing database (SQLite's quick check, nader's tables)."""
+        problems = [str(row[0]) for row in self._db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise damaged(self.path, f"SQLite integrity check: {problems[0]}")
+        names = {
+            str(row[0])
+            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        missing = sorted(_TABLES - names)
+        if missing:
+            raise damaged(self.path, f"no {', '.join(missing)} table: not a nader run's state")
+        for arch_id, extra in self._db.execute("SELECT id, extra FROM architectures"):
+            self._json(extra or "{}", f"architecture {arch_id}, extra")
 
     def close(self) -> None:
         self._db.close()
@@ -240,11 +292,16 @@ class RunStore:
         ).fetchone()
         return None if row is None else self._row(row)
 
-    @staticmethod
-    def _row(row: tuple[Any, ...]) -> Architecture:
+    def _row(self, row: tuple[Any, ...]) -> Architecture:
         values = dict(zip(_COLUMNS, row, strict=True))
-        values["extra"] = json.loads(values["extra"] or "{}")
+        values["extra"] = self._json(values["extra"] or "{}", f"architecture {values['id']}, extra")
         return Architecture(**values)
+
+    def _json(self, text: str, where: str) -> Any:
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, TypeError) as err:
+            raise damaged(self.path, f"{where}: not JSON: {err}") from err
 
     def arch_dir(self, arch_id: str) -> Path:
         path = self.root / "arch" / arch_id
@@ -270,7 +327,10 @@ class RunStore:
             query += " WHERE kind = ?"
             args = (kind,)
         rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
-        return [{"seq": s, "time": t, "kind": k, "data": json.loads(d)} for s, t, k, d in rows]
+        return [
+            {"seq": s, "time": t, "kind": k, "data": self._json(d, f"event {s}")}
+            for s, t, k, d in rows
+        ]
 
     def log(self, line: str) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")

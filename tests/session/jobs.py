@@ -55,3 +55,16 @@ def hard_crash_job(job: TrainingJob) -> JobOutcome:
 
 def other_arch_job(job: TrainingJob) -> JobOutcome:
     return JobOutcome(arch_id="someone-else", status="trained", valid_acc=0.9)
+
+
+def instant_job(job: TrainingJob) -> JobOutcome:
+    """Trains in no time: accuracy grows with the architecture's number (sessions' budget tests)."""
+    acc = min(0.1 + int(job.arch_id) / 100, 1.0)
+    return JobOutcome(arch_id=job.arch_id, status="trained", valid_acc=acc, test_acc=acc, epochs=1)
+
+
+def stalls_from_3_job(job: TrainingJob) -> JobOutcome:
+    """Architectures 0-2 train at once; 3 and later never finish (a run stopped mid-training)."""
+    if int(job.arch_id) >= 3:
+        time.sleep(600)
+    return instant_job(job)
