@@ -184,15 +184,19 @@ class RunRecords:
         return fresh
 
     def record_training(self, outcome: JobOutcome) -> Architecture:
-        """Store how a candidate's training ended: its metrics, its whole epoch history (the
-        worker's, which includes epochs from before a resume), its zero-cost proxies."""
+        """Store how a candidate's training ended: its metrics, its zero-cost proxies, and any
+        epoch of the worker's history not yet recorded. Epochs already recorded (and published
+        as events) stay as they were: after a resume the worker may train again an epoch that
+        its checkpoint missed, and the history keeps the one the events announced."""
         arch = self.store.get(outcome.arch_id)
+        recorded = {row.get("epoch") for row in arch.extra.get("history", [])}
+        for row in outcome.history:  # epochs the log did not deliver (no shared disk, a race)
+            if row.epoch not in recorded:
+                arch = self.store.record_epoch(arch.id, row.model_dump(mode="json"))
         extra = dict(arch.extra)
         extra["train"] = outcome.training_metrics()
         if outcome.phases:
             extra["train"]["phases"] = dict(outcome.phases)
-        if outcome.history:
-            extra["history"] = [row.model_dump(mode="json") for row in outcome.history]
         if outcome.proxies:
             extra["proxies"] = dict(outcome.proxies)
         if outcome.status == "stopped_early":

@@ -236,6 +236,7 @@ class RunStore:
             if any(row.get("epoch") == record.get("epoch") for row in history):
                 return arch
             history.append(record)
+            history.sort(key=lambda row: int(row.get("epoch", 0)))
             arch.extra = {**arch.extra, "history": history}
             self._db.execute(
                 "UPDATE architectures SET extra = ? WHERE id = ?",

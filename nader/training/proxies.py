@@ -7,14 +7,14 @@
   over parameters of ``|θ · ∂R/∂θ|`` where ``R`` is the output sum of the network with all
   weights made positive, fed an all-ones input, in float64 (data-free).
 
-Both are computed on a copy, so the module to be trained keeps its weights and its RNG draws;
-both are deterministic for a given module and input. The worker stores them with the
+Both run on the module itself and put it back as they found it (weights, dtype, train/eval
+mode, gradients): copying an fx module regenerates its code and cost more than the scores. Both
+are deterministic for a given module and input. The worker stores them with the
 architecture (``extra["proxies"]``) before training.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
@@ -30,7 +30,8 @@ def naswot_score(model: nn.Module, inputs: torch.Tensor) -> float:
     Without activation modules (a purely linear network) every input shares one region: the
     codes are read from the network's output sign instead, so the score stays finite.
     """
-    probe = copy.deepcopy(model).eval()
+    was_training = model.training
+    probe = model.eval()  # batch norm reads its running statistics and leaves them alone
     codes: list[torch.Tensor] = []
 
     def keep(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
@@ -41,6 +42,7 @@ def naswot_score(model: nn.Module, inputs: torch.Tensor) -> float:
         out = probe(inputs)
     for hook in hooks:
         hook.remove()
+    model.train(was_training)
     if not codes:
         codes.append((out.detach().flatten(1) > 0).to(torch.float64))
     code = torch.cat(codes, dim=1)
@@ -54,17 +56,26 @@ def naswot_score(model: nn.Module, inputs: torch.Tensor) -> float:
 def synflow_score(model: nn.Module, input_shape: tuple[int, int, int]) -> float:
     """SynFlow: ``Σ |θ ⊙ ∂R/∂θ|`` with positive float64 weights and an all-ones input; returned
     as ``log10`` (raw values overflow easily in deep networks); batch norm runs in eval mode."""
-    probe = copy.deepcopy(model).double().eval()
-    with torch.no_grad():
-        for param in probe.parameters():
-            param.abs_()
-    probe.zero_grad(set_to_none=True)
-    ones = torch.ones((1, *input_shape), dtype=torch.float64)
-    probe(ones).sum().backward()
+    was_training = model.training
+    saved = {name: value.detach().clone() for name, value in model.state_dict().items()}
+    dtype = next((p.dtype for p in model.parameters()), torch.float32)
+    probe = model.double().eval()
     total = 0.0
-    for param in probe.parameters():
-        if param.grad is not None:
-            total += float((param.detach() * param.grad).abs().sum())
+    try:
+        with torch.no_grad():
+            for param in probe.parameters():
+                param.abs_()
+        probe.zero_grad(set_to_none=True)
+        ones = torch.ones((1, *input_shape), dtype=torch.float64)
+        probe(ones).sum().backward()
+        for param in probe.parameters():
+            if param.grad is not None:
+                total += float((param.detach() * param.grad).abs().sum())
+    finally:
+        model.to(dtype)
+        model.load_state_dict(saved)
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
     return math.log10(total) if total > 0 and math.isfinite(total) else 0.0
 
 

@@ -54,14 +54,17 @@ def test_proxies_are_finite_and_repeat_for_a_seed_on_every_corpus_network(path: 
     torch.set_num_threads(1)
     module, size = _module(path)
     inputs = torch.randn(16, 3, size, size, generator=torch.Generator().manual_seed(0))
-    before = [p.detach().clone() for p in module.parameters()]
+    module.train()
+    before = {name: value.clone() for name, value in module.state_dict().items()}
     first = zero_cost_proxies(module, inputs, seed=1)
     again = zero_cost_proxies(module, inputs, seed=1)
     assert set(first) == {"naswot", "synflow"}
     assert first == again
     assert all(math.isfinite(v) for v in first.values())
     assert first["naswot"] > 0  # 16 inputs in distinct activation regions
-    assert all(torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+    after = module.state_dict()  # weights, batch-norm statistics and dtype as they were
+    assert all(torch.equal(value, after[name]) for name, value in before.items())
+    assert module.training and all(p.grad is None for p in module.parameters())
 
 
 def test_naswot_tells_distinct_inputs_from_identical_ones() -> None:

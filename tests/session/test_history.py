@@ -195,3 +195,36 @@ def test_each_worker_gets_its_share_of_the_cores_unless_configured(tmp_path: Pat
         assert worker_threads(fixed) == 3
     finally:
         store.close()
+
+
+def test_the_live_panel_shows_training_epochs_and_its_clock_ticks() -> None:
+    from rich.console import Console
+
+    from nader.cli.progress import _LivePanel
+    from nader.session.progress import ProgressState
+    from nader.training.job import EpochHistory
+
+    state = ProgressState(target=3)
+    record = EpochHistory(
+        epoch=2,
+        train_loss=0.5,
+        train_acc=0.8,
+        valid_acc=0.75,
+        lr=0.01,
+        images_per_second=900.0,
+        seconds=1.0,
+    )
+    assert state.saw_epoch("7", record, 3).startswith("7: epoch 2/3 loss 0.5000 acc 0.8000")
+    panel = _LivePanel(state)  # one renderable, drawn again on every refresh
+
+    def draw() -> str:
+        console = Console(file=io.StringIO(), width=160, color_system=None)
+        console.print(panel)
+        return console.file.getvalue()  # type: ignore[attr-defined]
+
+    first = draw()
+    assert "training 7" in first and "epoch 2/3 loss 0.5000 acc 0.8000 valid 0.7500" in first
+    state.started -= 5  # five seconds later, nothing else changed
+    assert re.search(r"(\d+)s elapsed", draw()).group(1) != re.search(
+        r"(\d+)s elapsed", first
+    ).group(1)  # type: ignore[union-attr]
