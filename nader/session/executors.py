@@ -16,19 +16,19 @@ import contextlib
 import multiprocessing
 import os
 import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nader.session.worker_process import fresh_worker_main, pool_worker_main
+from nader.session.worker_process import (
+    JobFunction,
+    fresh_worker_main,
+    pool_worker_main,
+    run_guarded,
+)
 from nader.training.job import JobOutcome, TrainingJob
-
-#: What a worker runs: one job in, its outcome out (:func:`nader.training.worker.train_job`).
-JobFunction = Callable[[TrainingJob], JobOutcome]
 
 
 class ExecutorConfig(BaseModel):
@@ -373,20 +373,6 @@ class RayWorker:
 
     def run(self, target: JobFunction, job_json: str) -> str:
         return run_guarded(target, job_json)
-
-
-def run_guarded(target: JobFunction, job_json: str) -> str:
-    """Run a job from its JSON; an exception or an out-of-memory becomes a ``failed`` outcome,
-    not a crash. Returns the outcome as JSON (what crosses back to the driver)."""
-    job = TrainingJob.model_validate_json(job_json)
-    try:
-        outcome = target(job)
-    except MemoryError:
-        outcome = JobOutcome.failure(job.arch_id, "out of memory")
-    except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
-        tail = traceback.format_exc(limit=6)
-        outcome = JobOutcome.failure(job.arch_id, f"{type(err).__name__}: {err}\n{tail}")
-    return outcome.model_dump_json()
 
 
 def read_outcome(arch_id: str, text: str, wall_s: float) -> JobOutcome:

@@ -15,9 +15,14 @@ import ctypes
 import os
 import signal
 import sys
+import traceback
+from collections.abc import Callable
 from typing import Any
 
-from nader.training.job import JobOutcome
+from nader.training.job import JobOutcome, TrainingJob
+
+#: What a worker runs: one job in, its outcome out (:func:`nader.training.worker.train_job`).
+JobFunction = Callable[[TrainingJob], JobOutcome]
 
 #: prctl option number from <linux/prctl.h>
 PR_SET_PDEATHSIG = 1
@@ -49,11 +54,13 @@ def apply_memory_limit(memory_limit_mb: int | None) -> None:
 
 
 def fresh_worker_main(
-    target: Any, job_json: str, result_path: str, memory_limit_mb: int | None, parent_pid: int
+    target: JobFunction,
+    job_json: str,
+    result_path: str,
+    memory_limit_mb: int | None,
+    parent_pid: int,
 ) -> None:
     """One job in a new process: the outcome is written atomically to ``result_path``."""
-    from nader.session.executors import run_guarded
-
     die_with_parent(parent_pid)
     apply_memory_limit(memory_limit_mb)
     output = run_guarded(target, job_json)
@@ -69,8 +76,6 @@ def pool_worker_main(conn: Any, memory_limit_mb: int | None, parent_pid: int) ->
     """Serve ``(target, job_json)`` messages until the pipe closes or ``None`` arrives; each
     answer is the outcome JSON as UTF-8 bytes. A ``MemoryError`` outcome ends the worker after
     it is sent (its heap may be fragmented), and the executor starts a fresh one."""
-    from nader.session.executors import run_guarded
-
     die_with_parent(parent_pid)
     apply_memory_limit(memory_limit_mb)
     while True:
@@ -86,3 +91,17 @@ def pool_worker_main(conn: Any, memory_limit_mb: int | None, parent_pid: int) ->
         outcome = JobOutcome.model_validate_json(output)
         if outcome.status == "failed" and outcome.error == "out of memory":
             return
+
+
+def run_guarded(target: JobFunction, job_json: str) -> str:
+    """Run a job from its JSON; an exception or an out-of-memory becomes a ``failed`` outcome,
+    not a crash. Returns the outcome as JSON (what crosses back to the driver)."""
+    job = TrainingJob.model_validate_json(job_json)
+    try:
+        outcome = target(job)
+    except MemoryError:
+        outcome = JobOutcome.failure(job.arch_id, "out of memory")
+    except Exception as err:  # noqa: BLE001 - every failure becomes a recorded status
+        tail = traceback.format_exc(limit=6)
+        outcome = JobOutcome.failure(job.arch_id, f"{type(err).__name__}: {err}\n{tail}")
+    return outcome.model_dump_json()
