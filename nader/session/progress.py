@@ -48,7 +48,7 @@ class ProgressState:
         return f"{arch_id}: {text}"
 
     def eta_s(self) -> float | None:
-        finished = self.done + self.failed
+        finished = self.done + self.failed + self.stopped_early
         if finished == 0 or self.target <= finished:
             return None
         elapsed = time.monotonic() - self.started
