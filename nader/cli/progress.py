@@ -50,7 +50,8 @@ class Progress:
         if event:
             state.last_event = event
         if self._live is not None:
-            self._live.update(self._panel(state))
+            # rendered on every refresh (4 per second), so the clock ticks between updates
+            self._live.update(_LivePanel(state))
             return
         line = state.line()
         if event:
@@ -70,8 +71,10 @@ class Progress:
         eta = state.eta_s()
         table.add_row(
             "architectures",
-            f"{state.done}/{state.target} trained, {state.running} training, {state.failed} failed, {state.duplicates} duplicates",
+            f"{state.done}/{state.target} trained, {state.running} training, {state.failed} failed, {state.duplicates} duplicates, {state.stopped_early} stopped early",
         )
+        for arch_id, epoch in sorted(state.training.items()):
+            table.add_row(f"training {arch_id}", epoch)
         table.add_row(
             "best valid acc",
             f"{state.best_valid:.4f} ({state.best_id})" if state.best_valid is not None else "-",
@@ -91,3 +94,13 @@ class Progress:
         if state.last_event:
             table.add_row("last", state.last_event)
         return Panel(table, title="nader run", border_style="blue")
+
+
+class _LivePanel:
+    """The panel of ``state``, built again each time rich renders it (the clock keeps time)."""
+
+    def __init__(self, state: ProgressState) -> None:
+        self.state = state
+
+    def __rich__(self) -> Any:
+        return Progress._panel(self.state)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from nader.llm.usage import UsageLedger
 from nader.session.store import FINAL_STATUSES, PENDING_STATUSES, Architecture
+from nader.training.job import EpochHistory
 
 
 @dataclass
@@ -31,9 +32,23 @@ class ProgressState:
     cost_usd: float = 0.0
     started: float = field(default_factory=time.monotonic)
     last_event: str = ""
+    #: candidates stopped early by an early-termination rule (counted apart from failures)
+    stopped_early: int = 0
+    #: architecture id -> its latest epoch, for candidates in training
+    training: dict[str, str] = field(default_factory=dict)
+
+    def saw_epoch(self, arch_id: str, record: EpochHistory, epochs: int) -> str:
+        """Remember ``record`` as ``arch_id``'s latest epoch; returns the line that says so."""
+        valid = f" valid {record.valid_acc:.4f}" if record.valid_acc is not None else ""
+        text = (
+            f"epoch {record.epoch}/{epochs} loss {record.train_loss:.4f} "
+            f"acc {record.train_acc:.4f}{valid} ({record.images_per_second:.0f} img/s)"
+        )
+        self.training[arch_id] = text
+        return f"{arch_id}: {text}"
 
     def eta_s(self) -> float | None:
-        finished = self.done + self.failed
+        finished = self.done + self.failed + self.stopped_early
         if finished == 0 or self.target <= finished:
             return None
         elapsed = time.monotonic() - self.started
@@ -46,6 +61,7 @@ class ProgressState:
             f"trained {self.done}/{self.target}",
             f"running {self.running}",
             f"failed {self.failed}",
+            f"stopped early {self.stopped_early}",
             f"duplicates {self.duplicates}",
             f"best valid {best}",
             f"tokens {self.input_tokens}+{self.output_tokens}",
@@ -60,7 +76,12 @@ def tally(state: ProgressState, archs: Sequence[Architecture], usage: UsageLedge
     """Fill ``state`` from the stored architectures and the usage ledger."""
     state.done = sum(a.status == "trained" for a in archs)
     state.running = sum(a.status in PENDING_STATUSES for a in archs)
-    state.failed = sum(a.status in FINAL_STATUSES - {"trained", "duplicate"} for a in archs)
+    state.failed = sum(
+        a.status in FINAL_STATUSES - {"trained", "stopped_early", "duplicate"} for a in archs
+    )
+    state.stopped_early = sum(a.status == "stopped_early" for a in archs)
+    pending = {a.id for a in archs if a.status in PENDING_STATUSES}
+    state.training = {k: v for k, v in state.training.items() if k in pending}
     state.duplicates = sum(a.status == "duplicate" for a in archs)
     trained = [a for a in archs if a.status == "trained" and a.valid_acc is not None]
     if trained:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from nader.agents.known import KnownDesigns
 from nader.agents.outcome import DesignOutcome
 from nader.agents.proposer import Proposal
@@ -20,12 +22,14 @@ from nader.agents.tree import ModificationTree, Status
 from nader.errors import ConfigError, NaderError
 from nader.ir.graph import Network
 from nader.ir.parser import parse_network
-from nader.session.store import Architecture, RunStore
-from nader.training.job import JobOutcome
+from nader.session.store import PENDING_STATUSES, Architecture, RunStore
+from nader.training.job import EpochHistory, JobOutcome
 
-#: store status → modification-tree status (everything else is "failed")
+#: store status → modification-tree status (everything else is "failed"); a candidate stopped
+#: early takes part in the tree like a trained one, flagged in its notes
 _TREE_STATUS: dict[str, Status] = {
     "trained": "trained",
+    "stopped_early": "trained",
     "queued": "pending",
     "training": "pending",
     "duplicate": "duplicate",
@@ -34,11 +38,15 @@ _TREE_STATUS: dict[str, Status] = {
 _NOT_KNOWN = frozenset({"duplicate", "invalid"})
 #: longest error text kept with an architecture
 MAX_ERROR = 4000
+#: most bytes of an epoch log read per poll (thousands of epoch lines)
+MAX_EPOCH_BYTES = 1 << 20
 
 
 def tree_fields(arch: Architecture) -> dict[str, Any]:
-    """What the tree node of ``arch`` shows (the one store → tree translation)."""
-    return {
+    """What the tree node of ``arch`` shows (the one store → tree translation). A candidate an
+    early-termination rule stopped carries ``notes["stopped_early"] = {"epoch", "rule"}`` so a
+    search policy can tell its partial accuracy from a finished one."""
+    fields: dict[str, Any] = {
         "hash": arch.hash,
         "params": arch.params,
         "flops": arch.flops,
@@ -46,6 +54,9 @@ def tree_fields(arch: Architecture) -> dict[str, Any]:
         "valid_acc": arch.valid_acc,
         "test_acc": arch.test_acc,
     }
+    if arch.status == "stopped_early":
+        fields["notes"] = {"stopped_early": arch.extra.get("stopped_early", {})}
+    return fields
 
 
 class RunRecords:
@@ -55,6 +66,7 @@ class RunRecords:
         self.store = store
         self.tree = ModificationTree()
         self.known = KnownDesigns()
+        self._epoch_offsets: dict[str, int] = {}
         for arch in store.all():
             self._show(arch, _stored_network(arch))
 
@@ -137,11 +149,60 @@ class RunRecords:
         )
         return self.add(arch, outcome.network if outcome is not None else None)
 
+    def ingest_epochs(self) -> list[tuple[str, EpochHistory]]:
+        """Read the epochs that training candidates appended to ``arch/<id>/epochs.jsonl`` since
+        the last call and record each once (history, event, metrics.json); returns them.
+
+        Only whole lines count (a line being written is read next time); a malformed line is
+        skipped, never trusted. On resume the offsets start at 0 and epochs already in the
+        history are ignored by the store.
+        """
+        fresh: list[tuple[str, EpochHistory]] = []
+        for arch in self.store.all():
+            if arch.status not in PENDING_STATUSES:
+                continue
+            path = self.store.root / "arch" / arch.id / "epochs.jsonl"
+            offset = self._epoch_offsets.get(arch.id, 0)
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(offset)
+                    chunk = handle.read(MAX_EPOCH_BYTES)
+            except FileNotFoundError:
+                continue
+            whole = chunk[: chunk.rfind(b"\n") + 1]
+            self._epoch_offsets[arch.id] = offset + len(whole)
+            known = {row.get("epoch") for row in arch.extra.get("history", [])}
+            for line in whole.splitlines():
+                try:
+                    record = EpochHistory.model_validate_json(line)
+                except ValidationError:
+                    continue
+                if record.epoch in known:
+                    continue
+                known.add(record.epoch)
+                self.store.record_epoch(arch.id, record.model_dump(mode="json"))
+                fresh.append((arch.id, record))
+        return fresh
+
     def record_training(self, outcome: JobOutcome) -> Architecture:
-        """Store how a candidate's training ended (its metrics beside it)."""
+        """Store how a candidate's training ended: its metrics, its zero-cost proxies, and any
+        epoch of the worker's history not yet recorded. Epochs already recorded (and published
+        as events) stay as they were: after a resume the worker may train again an epoch that
+        its checkpoint missed, and the history keeps the one the events announced."""
         arch = self.store.get(outcome.arch_id)
+        recorded = {row.get("epoch") for row in arch.extra.get("history", [])}
+        for row in outcome.history:  # epochs the log did not deliver (no shared disk, a race)
+            if row.epoch not in recorded:
+                arch = self.store.record_epoch(arch.id, row.model_dump(mode="json"))
         extra = dict(arch.extra)
         extra["train"] = outcome.training_metrics()
+        if outcome.phases:
+            extra["train"]["phases"] = dict(outcome.phases)
+        if outcome.proxies:
+            extra["proxies"] = dict(outcome.proxies)
+        if outcome.status == "stopped_early":
+            rule = (outcome.error or "").split(" ", 1)[0]
+            extra["stopped_early"] = {"epoch": outcome.epochs, "rule": rule}
         return self.update(
             outcome.arch_id,
             status=outcome.status,

@@ -98,7 +98,7 @@ class Session:
         self._llm_stop: str | None = None
         self._provider_failure: ProviderUnavailable | None = None
         self._state = ProgressState(target=config.run.max_architectures)
-        #: experiment trackers ([tracking]); per-epoch ingestion calls ``self.trackers.on_epoch``
+        #: experiment trackers ([tracking]): every epoch, every recorded architecture, the end
         self.trackers = TrackerFanOut()
 
     # ------------------------------------------------------------------ the run
@@ -242,7 +242,7 @@ class Session:
         archs = self.records.store.all()
         run = self.config.run
         trained_or_pending = sum(
-            a.status == "trained" or a.status in PENDING_STATUSES for a in archs
+            a.status in ("trained", "stopped_early") or a.status in PENDING_STATUSES for a in archs
         )
         if trained_or_pending >= run.max_architectures:
             return f"architecture budget reached ({run.max_architectures})"
@@ -286,11 +286,22 @@ class Session:
             self._collect(executor, 1.0, team)
 
     def _collect(self, executor: Executor, timeout: float, team: DesignTeam) -> None:
-        """Record every finished candidate (waiting up to ``timeout`` for one)."""
-        for outcome in executor.poll(timeout=timeout):
+        """Record the epochs trained since the last look, then every finished candidate
+        (waiting up to ``timeout`` for one)."""
+        self._ingest_epochs()
+        outcomes = executor.poll(timeout=timeout)
+        if outcomes:
+            self._ingest_epochs()  # the last epochs before an outcome get their own line
+        for outcome in outcomes:
             self._record_training(outcome, team)
             self._summary()
             self.progress.update(self._tally(), f"{outcome.arch_id}: {outcome.status}")
+
+    def _ingest_epochs(self) -> None:
+        for arch_id, record in self.records.ingest_epochs():
+            self.trackers.on_epoch(arch_id, record.model_dump(mode="json"))
+            line = self._state.saw_epoch(arch_id, record, self.config.train.epochs)
+            self.progress.update(self._tally(), line)
 
     # ------------------------------------------------------------------ one design
 

@@ -66,7 +66,16 @@ CREATE TABLE IF NOT EXISTS events (
 
 #: Statuses after which an architecture never changes again.
 FINAL_STATUSES = frozenset(
-    {"trained", "failed", "diverged", "no_progress", "timeout", "invalid", "duplicate"}
+    {
+        "trained",
+        "stopped_early",
+        "failed",
+        "diverged",
+        "no_progress",
+        "timeout",
+        "invalid",
+        "duplicate",
+    }
 )
 #: Statuses of architectures whose training must (re)start on resume.
 PENDING_STATUSES = frozenset({"queued", "training"})
@@ -266,10 +275,34 @@ class RunStore:
             )
         arch = self.get(arch_id)
         if arch.status in FINAL_STATUSES:
-            atomic_write_text(
-                self.arch_dir(arch_id) / "metrics.json", json.dumps(arch.summary(), indent=2) + "\n"
-            )
+            self.write_metrics(arch)
         return arch
+
+    def record_epoch(self, arch_id: str, record: dict[str, Any]) -> Architecture:
+        """Append one epoch to ``extra["history"]`` and log it as an ``"epoch"`` event, in one
+        transaction; ``metrics.json`` is rewritten so a reader sees it as it happens. An epoch
+        already in the history is ignored (a resumed worker may report it again)."""
+        with self.transaction():
+            arch = self.get(arch_id)
+            history = list(arch.extra.get("history", []))
+            if any(row.get("epoch") == record.get("epoch") for row in history):
+                return arch
+            history.append(record)
+            history.sort(key=lambda row: int(row.get("epoch", 0)))
+            arch.extra = {**arch.extra, "history": history}
+            self._db.execute(
+                "UPDATE architectures SET extra = ? WHERE id = ?",
+                (json.dumps(arch.extra, sort_keys=True), arch_id),
+            )
+            self._log_event("epoch", {"id": arch_id, **record})
+        self.write_metrics(arch)
+        return arch
+
+    def write_metrics(self, arch: Architecture) -> None:
+        """``arch/<id>/metrics.json``: the architecture's summary entry, history included."""
+        atomic_write_text(
+            self.arch_dir(arch.id) / "metrics.json", json.dumps(arch.summary(), indent=2) + "\n"
+        )
 
     def get(self, arch_id: str) -> Architecture:
         row = self._db.execute(

@@ -20,11 +20,33 @@ from nader.errors import BackendError
 #: The three seeds NAS-Bench-201 trains every architecture with.
 PROTOCOL_SEEDS = (777, 888, 999)
 
-Status = Literal["trained", "diverged", "no_progress", "paused"]
+Status = Literal["trained", "diverged", "no_progress", "stopped_early", "paused"]
 
 
 class TrainingError(BackendError):
     """Training could not start or resume (bad checkpoint, mismatched settings, empty data)."""
+
+
+class EarlyStopConfig(BaseModel):
+    """``[train.early_stop]``: stop a candidate that is clearly worse than the candidates already
+    trained, at the same epoch (multi-fidelity search: its epochs go to better candidates).
+
+    ``median``: the median stopping rule (Golovin et al., Google Vizier): from ``min_epochs`` on,
+    stop when the candidate's best validation accuracy so far is below the median of the
+    reference candidates' best accuracy up to the same epoch. ``asha``: successive halving on
+    rungs at ``min_epochs * eta**k`` epochs (Li et al., ASHA): at a rung, continue only when the
+    candidate is in the top ``1/eta`` of the reference accuracies at that rung. Either rule waits
+    for ``min_references`` reference curves reaching that epoch; with fewer it never stops.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Literal["none", "median", "asha"] = "none"
+    min_epochs: int = Field(default=1, ge=1)
+    min_references: int = Field(default=3, ge=1)
+    eta: int = Field(default=3, ge=2)
+    #: median rule: stop only when below the median by more than this (accuracy, 0..1)
+    margin: float = Field(default=0.0, ge=0, le=1)
 
 
 class TrainConfig(BaseModel):
@@ -63,6 +85,8 @@ class TrainConfig(BaseModel):
     progress_margin: float = Field(default=0.02, ge=0, le=1)
     #: Steps between finiteness checks of the loss (each costs one device synchronisation).
     nonfinite_check_every: int = Field(default=20, ge=1)
+    #: rule that stops a candidate worse than its peers (not part of a checkpoint's fingerprint)
+    early_stop: EarlyStopConfig = Field(default_factory=EarlyStopConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
@@ -92,7 +116,8 @@ class EpochRecord(BaseModel):
 class TrainResult(BaseModel):
     """Outcome of :func:`train_model`. Search decisions read ``valid_acc`` only.
 
-    Status ``trained`` (the run store's word for a finished run), ``diverged``, ``no_progress``
+    Status ``trained`` (the run store's word for a finished run), ``diverged``, ``no_progress``,
+    ``stopped_early`` (an early-termination rule stopped it; ``reason`` names the rule and epoch)
     or ``paused``. ``test_acc`` is measured once, after a finished run, for reporting. ``epochs_completed``
     counts whole epochs; ``steps`` counts optimiser steps (a run that diverged mid-epoch spent
     ``steps`` steps). ``reason`` says why a run stopped early.

@@ -14,10 +14,37 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nader.training.config import TrainConfig
+from nader.training.config import EpochRecord, TrainConfig
 
 #: How a candidate's training ended.
-OutcomeStatus = Literal["trained", "failed", "diverged", "no_progress", "timeout"]
+OutcomeStatus = Literal["trained", "failed", "diverged", "no_progress", "stopped_early", "timeout"]
+
+
+class EpochHistory(BaseModel):
+    """One epoch of a candidate, as the run keeps it (``extra["history"]``, ``"epoch"`` events,
+    ``arch/<id>/epochs.jsonl``): a contract other tools (the report, trackers) read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epoch: int = Field(ge=1)
+    train_loss: float
+    train_acc: float
+    valid_acc: float | None
+    lr: float
+    images_per_second: float
+    seconds: float
+
+    @classmethod
+    def of(cls, record: EpochRecord) -> EpochHistory:
+        return cls(
+            epoch=record.epoch,
+            train_loss=record.train_loss,
+            train_acc=record.train_acc,
+            valid_acc=record.valid_acc,
+            lr=record.lr,
+            images_per_second=record.images / record.seconds if record.seconds > 0 else 0.0,
+            seconds=record.seconds,
+        )
 
 
 class DatasetRef(BaseModel):
@@ -47,6 +74,11 @@ class TrainingJob(BaseModel):
     checkpoint: Path | None = None
     #: torch intra-op threads in the worker (None: torch's default)
     threads: int | None = Field(default=None, ge=1)
+    #: each finished epoch is appended here as one JSON line (:class:`EpochHistory`); the driver
+    #: reads new lines while it polls, so progress streams from any worker that shares the disk
+    epoch_log: Path | None = None
+    #: validation accuracy per epoch of candidates already finished (``train.early_stop`` compares)
+    reference_curves: list[list[float | None]] = Field(default_factory=list)
 
 
 class JobOutcome(BaseModel):
@@ -70,6 +102,12 @@ class JobOutcome(BaseModel):
     flops: int | None = None
     fvcore_flops: int | None = None
     width: int | None = None
+    #: every epoch trained (a resumed run's earlier epochs included)
+    history: list[EpochHistory] = Field(default_factory=list)
+    #: zero-cost proxy scores of the untrained network (:mod:`nader.training.proxies`)
+    proxies: dict[str, float] = Field(default_factory=dict)
+    #: seconds per phase in the worker (dataset, compile, proxies, training, ...)
+    phases: dict[str, float] = Field(default_factory=dict)
 
     @classmethod
     def failure(

@@ -139,7 +139,7 @@ def train_model(
     *,
     checkpoint_path: Path | None = None,
     stop_after_epochs: int | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
+    on_epoch: Callable[[EpochRecord], str | None] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data.train``, validate on ``data.valid``, test once on ``data.test``.
 
@@ -148,7 +148,9 @@ def train_model(
         its stored result without training or testing again.
     :param stop_after_epochs: train at most this many epochs in this call, then return status
         ``paused`` (needs ``checkpoint_path``; for preemptible jobs and time slices).
-    :param on_epoch: called with each epoch's record (progress display, logging).
+    :param on_epoch: called with each epoch's record (progress display, logging); a returned
+        text stops training as ``stopped_early`` with that reason (an early-termination rule),
+        unless the epoch was the last.
     :raises TrainingError: unusable data, or a checkpoint from other settings or another model.
     """
     config = config or TrainConfig()
@@ -259,7 +261,7 @@ class TrainingLoop:
         counts = torch.bincount(valid.labels, minlength=facts.num_classes)
         self.chance = float(counts.max()) / max(1, len(valid))
         self.fingerprint = {
-            "config": config.model_dump(mode="json", exclude={"device", "compile"}),
+            "config": config.model_dump(mode="json", exclude={"device", "compile", "early_stop"}),
             "data": [
                 facts.name,
                 facts.split,
@@ -282,7 +284,9 @@ class TrainingLoop:
     # -- running ---------------------------------------------------------------------------
 
     def run(
-        self, stop_after_epochs: int | None, on_epoch: Callable[[EpochRecord], None] | None
+        self,
+        stop_after_epochs: int | None,
+        on_epoch: Callable[[EpochRecord], str | None] | None,
     ) -> tuple[Status, str | None]:
         self.model.train()
         epochs_this_call = 0
@@ -293,8 +297,9 @@ class TrainingLoop:
             assert record is not None
             self.epoch += 1
             self.history.append(record)
-            if on_epoch is not None:
-                on_epoch(record)
+            verdict = on_epoch(record) if on_epoch is not None else None
+            if verdict is not None and self.epoch < self.config.epochs:
+                return "stopped_early", verdict
             if self._stalled():
                 best = max(r.valid_acc for r in self.history if r.valid_acc is not None)
                 return "no_progress", (

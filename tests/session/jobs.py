@@ -68,3 +68,17 @@ def stalls_from_3_job(job: TrainingJob) -> JobOutcome:
     if int(job.arch_id) >= 3:
         time.sleep(600)
     return instant_job(job)
+
+
+def pid_job(job: TrainingJob) -> JobOutcome:
+    """Reports the worker's process id as its accuracy (a warm pool repeats it)."""
+    return JobOutcome(arch_id=job.arch_id, status="trained", valid_acc=float(os.getpid()))
+
+
+def crash_once_job(job: TrainingJob) -> JobOutcome:
+    """Architecture ``crash`` kills its worker; others report their process id."""
+    if job.arch_id == "crash":
+        os._exit(7)
+    if job.arch_id == "hang":
+        time.sleep(600)
+    return pid_job(job)
