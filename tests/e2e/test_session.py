@@ -179,7 +179,10 @@ def test_a_provider_failing_30_percent_of_calls_still_completes_the_run(
             register("flaky", _FlakyProvider)
 
     config, _ = load_config(
-        write_config(max_architectures=4), ["llm.provider=flaky", "llm.max_retries=0"]
+        write_config(max_architectures=4),
+        # no retries, so a run of 3 failures in a row (the default stop for a dead provider) is
+        # likely at 30%: this test is about intermittent failures, so the stop waits for 10
+        ["llm.provider=flaky", "llm.max_retries=0", "llm.max_connection_failures=10"],
     )
     runtime = build_runtime(load_entry_points=False, extra_plugins=[("flaky-test", FlakyPlugin())])
     result = Session(config, tmp_path / "run", runtime=runtime, progress=Progress(live=False)).run()
