@@ -31,8 +31,9 @@ LAYERS = {
     "agents": 3,
     "training": 4,
     "session": 5,
-    "cli": 6,
-    "__main__": 7,
+    "bench": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nader.cli.run",
     "nader.cli.report",
     "nader.cli.plugins",
+    "nader.cli.bench",
+    "nader.cli.compare",
 )
 
 

@@ -52,6 +52,7 @@ BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.llm.plugin",
     "nader.data.plugin",
     "nader.agents.plugin",
+    "nader.bench.plugin",
 )
 
 
