@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from nader.llm.base import LLMError, LLMRequest, Message
+from nader.llm.base import LLMError, LLMRequest, Message, ReplayMiss
 from nader.llm.usage import AccountedLLM, UsageEntry
 
 JUDGE_TASK = "judge_design"
@@ -51,7 +51,7 @@ Reply with one line `VERDICT: YES` or `VERDICT: NO`, then one sentence saying wh
 
 _VERDICT = re.compile(r"^\W*verdict\W*[:=]?\W*(yes|no)\b", re.IGNORECASE | re.MULTILINE)
 
-Verdict = Literal["yes", "no", "unparsable", "error"]
+Verdict = Literal["yes", "no", "unparsable", "error", "not judged"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,9 @@ def judge_design(
     )
     try:
         response = llm.complete(request)
+    except ReplayMiss as err:
+        # a replayed bench whose recording holds no judge call (an offline one): not judged
+        return Judgement("not judged", f"no recorded judge answer: {err}", llm.usage.since(mark))
     except LLMError as err:
         return Judgement("error", f"{type(err).__name__}: {err}", llm.usage.since(mark))
     return Judgement(parse_verdict(response.text), response.text.strip(), llm.usage.since(mark))

@@ -109,6 +109,7 @@ class TaskResult:
     judge_output_tokens: int = 0
     judge_cost_usd: float = 0.0
     errors: list[str] = field(default_factory=list)
+    tips_used: int = 0
     network_text: str | None = None
 
     @property
@@ -250,6 +251,7 @@ class NadBench:
             outcome.status,
         )
         result.errors = list(outcome.errors[-3:])
+        result.tips_used = len(outcome.tips_used)
         cell = outcome.network.by_role(Role.CELL) if outcome.network is not None else None
         result.executable = cell is not None
         result.network_text = outcome.network_text
