@@ -63,7 +63,14 @@ def _arch_of(run_dir: Path, arch_id: str) -> str:
 def test_rea_search_mutates_tournament_winners_and_compare_reads_it(tmp_path, capsys):
     out = tmp_path / "bench"
     argv = ["bench", "search", str(_config(tmp_path)), "--out", str(out), "--strategies", "rea"]
-    argv += ["--seeds", "1", "--architectures", "3", "--set", "llm.provider_options.population_size=2"]
+    argv += [
+        "--seeds",
+        "1",
+        "--architectures",
+        "3",
+        "--set",
+        "llm.provider_options.population_size=2",
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "valid@3 (%)" in printed and "rea" in printed
