@@ -103,3 +103,14 @@ def test_whole_suite_offline(tmp_path):
     assert main(["bench", "nad", "--out", str(out), "--immediate-feedback", "on,off"]) == 0
     data = json.loads((out / "nad.json").read_text())
     assert len(data["tasks"]) == 2 * 42
+
+
+def test_design_experience_warmed_from_a_previous_bench(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    learned = _bench(first, "--levels", "micro", "--design-experience", "on")
+    assert learned["tasks"][0]["tips_used"] == 0  # an empty pool has nothing to hand out yet
+    warmed = _bench(
+        second, "--levels", "micro", "--design-experience", "on", "--experience-from", str(first)
+    )
+    assert warmed["tasks"][0]["tips_used"] > 0
+    assert (second / "lif-on_lde-on" / "memory").is_dir()
