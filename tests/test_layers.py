@@ -32,9 +32,10 @@ LAYERS = {
     "tracking": 3,
     "training": 4,
     "session": 5,
-    "cli": 6,
     "report": 6,
-    "__main__": 7,
+    "bench": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

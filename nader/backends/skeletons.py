@@ -118,6 +118,16 @@ SKELETONS: dict[str, Skeleton] = {
             description="NAS-Bench-201's TinyNetwork: as 'nader' plus BN + ReLU before pooling",
         ),
         Skeleton(
+            "nb201-mini",
+            (1, 1, 1),
+            (1, 2, 4),
+            HEAD_BN_RELU_POOL_LINEAR,
+            stem_scale=1,
+            default_dataset="cifar10",
+            description="NAS-Bench-201's TinyNetwork with one cell per stage (N=1): a small, "
+            "CPU-friendly skeleton for search benchmarks",
+        ),
+        Skeleton(
             "imagenet",
             (3, 4, 6, 3),
             (1, 2, 4, 8),

@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nader.cli.export",
     "nader.cli.config",
     "nader.cli.plugins",
+    "nader.cli.bench",
+    "nader.cli.compare",
 )
 
 

@@ -73,6 +73,11 @@ class LLMConfig(BaseModel):
     retry_max_s: float = Field(default=60.0, ge=0)
     #: a 429 asking for a longer wait than this is reported instead of waited for
     max_retry_after_s: float = Field(default=300.0, ge=0)
+    #: seed of a deterministic provider (the offline designer, the NAS baselines); model APIs
+    #: ignore it
+    seed: int | None = Field(default=None, ge=0)
+    #: options of a plugin provider (e.g. the ``nb201-rea`` baseline's ``population_size``)
+    provider_options: dict[str, int | float | str | bool] = Field(default_factory=dict)
 
     #: the run stops (exit status 1, the reason on the console) after this many calls in a row
     #: that could not reach the provider or were refused by it: connection errors, timeouts,

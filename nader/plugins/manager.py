@@ -54,6 +54,7 @@ BUILTIN_PLUGIN_MODULES: tuple[str, ...] = (
     "nader.data.plugin",
     "nader.agents.plugin",
     "nader.tracking.plugin",
+    "nader.bench.plugin",
 )
 
 
