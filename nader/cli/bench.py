@@ -81,7 +81,7 @@ def _load_nad_config(path: str | None, overrides: list[str]) -> Any:
 
     from nader.bench.nad import NadConfig
     from nader.errors import ConfigError
-    from nader.session.config import _resolve_paths
+    from nader.session.config import resolve_paths
     from nader.session.overrides import apply_overrides
 
     data: dict[str, Any] = {}
@@ -95,7 +95,7 @@ def _load_nad_config(path: str | None, overrides: list[str]) -> Any:
     if "llm" not in data and not any(o.startswith("llm.") for o in overrides):
         data["llm"] = {"provider": "offline", "model": "offline-designer"}
     data = apply_overrides(data, overrides)
-    _resolve_paths(data, folder)
+    resolve_paths(data, folder)
     try:
         return NadConfig.model_validate(data)
     except ValidationError as err:

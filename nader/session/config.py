@@ -93,7 +93,9 @@ _PATH_KEYS = (
 _PATH_LIST_KEYS = (("agents", "inspiration_files"), ("agents", "experience_files"))
 
 
-def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+def resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make the config's relative paths relative to ``folder`` (the config file's), in place:
+    shared by ``nader run`` and ``nader bench``, so a config and its files travel together."""
     for table, key in _PATH_KEYS:
         value = data.get(table, {}).get(key) if isinstance(data.get(table), dict) else None
         if isinstance(value, str) and value:
@@ -160,7 +162,7 @@ def parse_config(data: dict[str, Any], folder: Path, source: str = "config") -> 
         raise ConfigError(
             f"{source}: {', '.join(infinite)}: not a finite number; give a finite value"
         )
-    _resolve_paths(data, folder)
+    resolve_paths(data, folder)
     try:
         return SessionConfig.model_validate(data)
     except ValidationError as err:
