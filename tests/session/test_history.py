@@ -130,7 +130,11 @@ def test_every_epoch_reaches_the_store_metrics_and_console_once(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_history_survives_kill_9_and_resume(tmp_path: Path) -> None:
-    config = _write_config(tmp_path, max_architectures=2, epochs=3, batches=10)
+    # Epochs long enough (40 batches, ~0.5 s each here) and a poll short enough (20 ms) that the
+    # window "one candidate finished, the next one mid-training" spans dozens of polls: with 3
+    # short epochs and a 0.2 s poll the run could finish between two reads (CI run of 1aa23dc).
+    epochs = 4
+    config = _write_config(tmp_path, max_architectures=2, epochs=epochs, batches=40)
     run_dir = tmp_path / "run"
     command = nader_command("run", str(config), "--run-dir", str(run_dir), "--no-live")
     process = subprocess.Popen(
@@ -140,12 +144,14 @@ def test_history_survives_kill_9_and_resume(tmp_path: Path) -> None:
     seen: dict[str, list[dict[str, Any]]] = {}
     while time.monotonic() < deadline and process.poll() is None:
         seen = _histories(run_dir)
-        if any(0 < len(rows) < 3 for rows in seen.values()) and len(seen) >= 2:
+        if any(0 < len(rows) < epochs for rows in seen.values()) and len(seen) >= 2:
             break  # one candidate finished, another is mid-training
-        time.sleep(0.2)
+        time.sleep(0.02)
+    finished_before_kill = process.poll() is not None
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(30)
-    assert any(0 < len(rows) < 3 for rows in seen.values()), seen
+    assert not finished_before_kill, f"the run ended before it could be killed: {seen}"
+    assert any(0 < len(rows) < epochs for rows in seen.values()), seen
     again = subprocess.run(
         [*command, "--resume"], env=nader_env(), capture_output=True, text=True, timeout=600
     )
@@ -156,15 +162,16 @@ def test_history_survives_kill_9_and_resume(tmp_path: Path) -> None:
         counts = _epoch_events(store)
     finally:
         store.close()
+    every_epoch = list(range(1, epochs + 1))
     for arch_id, rows in seen.items():
         history = archs[arch_id].extra["history"]
-        assert [row["epoch"] for row in history] == [1, 2, 3]
+        assert [row["epoch"] for row in history] == every_epoch
         assert history[: len(rows)] == rows  # epochs recorded before the kill are kept as they were
     trained = [a for a in archs.values() if a.status == "trained"]
     assert len(trained) >= 2
     for arch in trained:
-        assert [row["epoch"] for row in arch.extra["history"]] == [1, 2, 3]
-        assert all(counts[(arch.id, e)] == 1 for e in (1, 2, 3))  # never twice
+        assert [row["epoch"] for row in arch.extra["history"]] == every_epoch
+        assert all(counts[(arch.id, e)] == 1 for e in every_epoch)  # never twice
 
 
 def _histories(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
