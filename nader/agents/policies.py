@@ -6,6 +6,11 @@ into the search, which the authors' code did. Nodes are eligible once trained; u
 trained, the root is chosen. ``max_children`` (optional) stops expanding a node that already has
 that many children.
 
+A node whose training an early-termination rule stopped (``TreeNode.stopped_early``) is in the
+tree like a trained one, but its accuracy is partial and was judged worse than its peers' at the
+same epoch: by default no policy expands it (``expand_stopped_early = true`` in
+``agents.policy_options`` lifts that), unless nothing else is left.
+
 - ``nader``: the paper's mix of depth-first and breadth-first search. Depth-first along
   improving paths: the most recently trained node is modified again if it beat its parent.
   Otherwise the search backtracks up that node's path to the nearest ancestor with room for
@@ -36,21 +41,35 @@ class SelectionPolicy(Protocol):
 class _Policy:
     name = "base"
 
-    def __init__(self, max_children: int | None = None, **options: Any) -> None:
+    def __init__(
+        self, max_children: int | None = None, expand_stopped_early: bool = False, **options: Any
+    ) -> None:
         if options:
             raise ConfigError(f"policy {self.name!r} has no options {', '.join(sorted(options))}")
         if max_children is not None and max_children < 1:
             raise ConfigError("max_children must be at least 1")
+        if not isinstance(expand_stopped_early, bool):
+            raise ConfigError("expand_stopped_early must be true or false")
         self.max_children = max_children
+        self.expand_stopped_early = expand_stopped_early
+
+    def expandable(self, nodes: list[TreeNode]) -> list[TreeNode]:
+        """Of ``nodes``, those a policy may modify: nodes stopped early only when allowed, or
+        when they are all there is."""
+        if self.expand_stopped_early:
+            return nodes
+        return [node for node in nodes if not node.stopped_early] or nodes
 
     def eligible(self, tree: ModificationTree) -> list[TreeNode]:
         if tree.root_id is None:
             raise ConfigError("the tree has no root to start from")
-        trained = [
-            node
-            for node in tree.trained()
-            if self.max_children is None or len(tree.children(node.id)) < self.max_children
-        ]
+        trained = self.expandable(
+            [
+                node
+                for node in tree.trained()
+                if self.max_children is None or len(tree.children(node.id)) < self.max_children
+            ]
+        )
         if trained:
             return trained
         root = tree[tree.root_id]
@@ -100,18 +119,23 @@ class RandomPolicy(_Policy):
 class NaderPolicy(_Policy):
     name = "nader"
 
-    def __init__(self, max_children: int | None = 3, **options: Any) -> None:
-        super().__init__(max_children=max_children, **options)
+    def __init__(
+        self, max_children: int | None = 3, expand_stopped_early: bool = False, **options: Any
+    ) -> None:
+        super().__init__(
+            max_children=max_children, expand_stopped_early=expand_stopped_early, **options
+        )
 
     def eligible(self, tree: ModificationTree) -> list[TreeNode]:
-        """Width-limited nodes; when every one is full, all trained nodes (a session goes on)."""
+        """Width-limited nodes; when every one is full, all expandable nodes (a session goes
+        on)."""
         try:
             return super().eligible(tree)
         except ConfigError:
-            trained = tree.trained()
-            if not trained:
+            expandable = self.expandable(tree.trained())
+            if not expandable:
                 raise
-            return trained
+            return expandable
 
     def choose(self, tree: ModificationTree, nodes: list[TreeNode], rng: random.Random) -> TreeNode:
         eligible = {node.id for node in nodes}
@@ -119,7 +143,10 @@ class NaderPolicy(_Policy):
         if trained:
             latest = max(trained, key=lambda n: n.id)
             parent = tree.parent_of(latest.id)
-            improved = parent is None or (parent.trained and _acc(latest) > _acc(parent))
+            # a partial accuracy never counts as an improvement: depth-first stops there
+            improved = not latest.stopped_early and (
+                parent is None or (parent.trained and _acc(latest) > _acc(parent))
+            )
             path = tree.path_to(latest.id)[::-1]  # latest, its parent, ..., root
             for position, node in enumerate(path):
                 if node.id not in eligible or (position == 0 and not improved):

@@ -47,6 +47,12 @@ class TreeNode:
     def trained(self) -> bool:
         return self.status == "trained" and self.valid_acc is not None
 
+    @property
+    def stopped_early(self) -> bool:
+        """An early-termination rule stopped its training part-way (``notes["stopped_early"]``
+        holds the epoch and the rule): its ``valid_acc`` is a partial one, from fewer epochs."""
+        return "stopped_early" in self.notes
+
 
 class ModificationTree:
     """Nodes by id and children lists."""
@@ -152,6 +158,7 @@ class ModificationTree:
         return [node for node in self if node.trained]
 
     def best(self) -> TreeNode | None:
-        """The trained node with the highest validation accuracy (ties: earliest)."""
-        trained = self.trained()
-        return max(trained, key=lambda n: (n.valid_acc, -n.id)) if trained else None
+        """The fully trained node with the highest validation accuracy (ties: earliest); a node
+        stopped early is never the best, as in the run's summary."""
+        finished = [node for node in self.trained() if not node.stopped_early]
+        return max(finished, key=lambda n: (n.valid_acc, -n.id)) if finished else None

@@ -146,3 +146,34 @@ def test_nader_lifts_the_width_limit_when_everything_is_full():
         POLICIES["greedy"](max_children=1).select(full, random.Random(0))
     # the newest trained node (1) did not improve: back to its parent, the root
     assert NaderPolicy(max_children=1).select(full, random.Random(0)) == 0
+
+
+def _stop_early(tree: ModificationTree, node_id: int) -> None:
+    """As the session shows a candidate the median rule stopped at epoch 3 (records.tree_fields)."""
+    tree.update(node_id, notes={"stopped_early": {"epoch": 3, "rule": "median"}})
+
+
+def test_a_node_stopped_early_is_never_expanded_nor_the_best_unless_allowed():
+    #        0 (70)
+    #      /   \
+    #   1 (75)  2 (79, stopped early at epoch 3: a partial accuracy)
+    tree = build_tree({0: (None, 70.0), 1: (0, 75.0), 2: (0, 79.0)})
+    _stop_early(tree, 2)
+    assert tree[2].stopped_early and not tree[1].stopped_early
+    assert tree.best().id == 1  # type: ignore[union-attr]
+    for name in POLICIES:
+        for seed in range(10):
+            assert select(name, tree, seed) != 2, name
+    # the nader policy does not go depth-first from a stopped node: it backtracks to its parent
+    assert select("nader", tree) == 0
+    # allowed: greedy takes the highest accuracy, partial or not; dfs the newest deepest
+    assert select("greedy", tree, expand_stopped_early=True) == 2
+    assert select("dfs", tree, expand_stopped_early=True) == 2
+    with pytest.raises(ConfigError, match="expand_stopped_early"):
+        select("greedy", tree, expand_stopped_early="yes")
+
+
+def test_when_only_nodes_stopped_early_are_left_they_are_expanded():
+    tree = build_tree({0: (None, 70.0), 1: (0, 60.0)})
+    _stop_early(tree, 1)
+    assert select("greedy", tree, max_children=1) == 1

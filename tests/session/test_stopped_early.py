@@ -3,8 +3,10 @@ metrics kept, and shown in the tree like a trained one with a flag (also after a
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+from nader.agents.policies import NaderPolicy
 from nader.llm.usage import UsageLedger
 from nader.session.jobs import reference_curves
 from nader.session.progress import ProgressState, tally
@@ -64,4 +66,8 @@ def test_a_stopped_candidate_keeps_its_partial_metrics_and_a_flag_in_the_tree(
     assert [e["data"]["epoch"] for e in store.events("epoch") if e["data"]["id"] == "1"] == [1, 2]
     again = RunRecords(store)  # a resumed run rebuilds the tree from the store
     assert again.tree[1].notes["stopped_early"]["rule"] == "median"
+    # the policy sees the flag: the session's policy never expands the stopped candidate
+    assert again.tree[1].stopped_early and not again.tree[0].stopped_early
+    policy = NaderPolicy()
+    assert {policy.select(again.tree, random.Random(seed)) for seed in range(5)} == {0}
     store.close()
