@@ -8,7 +8,7 @@ keys are errors (``extra="forbid"``): a misspelt switch must not silently leave 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +44,21 @@ class AgentsConfig(BaseModel):
         default=True,
         description="When the new stem/downsample never verify, keep the parent's (noted in the "
         "outcome) instead of discarding a valid cell.",
+    )
+
+    # -- pre-screening by zero-cost proxy
+    prescreen_k: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Cells the Modifier designs per proposal (k dialogues); with k > 1 only the "
+        "best by `prescreen_proxy`, scored on the untrained network in the parent's stem and "
+        "downsample, goes on to its stem/downsample and to training; the others are kept in the "
+        "architecture's record. 1 = off.",
+    )
+    prescreen_proxy: Literal["naswot", "synflow"] = Field(
+        default="naswot",
+        description="The zero-cost proxy of the pre-screen (higher is better).",
     )
 
     # -- the Proposer

@@ -116,10 +116,24 @@ class Modifier:
         architecture: str | None,
         default_name: str,
         check: Check,
+        variant: tuple[int, int] = (0, 1),
     ) -> StageResult:
+        """The cell stage. ``variant`` (i, k): this is candidate i of k designed for the same
+        suggestion (a pre-screen); candidates after the first are asked for another realisation
+        of it, and the first asks exactly what a design without a pre-screen asks."""
+        candidate, candidates = variant
         tips_text = ""
         if tips:
             tips_text = "Tips from earlier designs:\n" + "\n".join(f"- {tip}" for tip in tips)
+        if candidate > 0:
+            tips_text += ("\n" if tips_text else "") + (
+                f"This is variant {candidate + 1} of {candidates} for this suggestion: realise it "
+                "differently from the most obvious way (another place in the cell, or another "
+                "form of the same idea)."
+            )
+        fields: dict[str, Any] = {"inspiration": inspiration, "cell": cell, "tips": list(tips)}
+        if candidates > 1:
+            fields.update(candidate=candidate, candidates=candidates)
         messages = [
             self.prompts.system(tasks.MODIFIER),
             self.prompts.user(
@@ -130,7 +144,7 @@ class Modifier:
             stage=CELL_STAGE,
             task=tasks.MODIFY_BLOCK,
             messages=messages,
-            fields={"inspiration": inspiration, "cell": cell, "tips": list(tips)},
+            fields=fields,
             architecture=architecture,
             default_names=(default_name,),
             check=check,

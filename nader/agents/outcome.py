@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nader.agents.prescreen import PrescreenCandidate
 from nader.ir.graph import Network
 from nader.ir.verify import BlockReport
 from nader.llm.base import Usage
@@ -44,6 +45,8 @@ class DesignOutcome:
     tips_used: tuple[str, ...] = ()
     tips_learned: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: the k candidate cells of a pre-screen (``agents.prescreen_k`` > 1), the chosen one marked
+    prescreen: tuple[PrescreenCandidate, ...] = ()
     #: the ledger's entries of this design's calls (proposal included)
     usage_by_call: tuple[UsageEntry, ...] = ()
 
@@ -80,5 +83,6 @@ class DesignOutcome:
             "tips_used": list(self.tips_used),
             "tips_learned": list(self.tips_learned),
             "notes": list(self.notes),
+            "prescreen": [candidate.to_dict() for candidate in self.prescreen],
             "usage_by_call": [entry.to_dict() for entry in self.usage_by_call],
         }

@@ -39,6 +39,7 @@ from nader.agents.modifier import Modifier, StageResult
 from nader.agents.outcome import DesignOutcome, DesignStatus
 from nader.agents.policies import SelectionPolicy
 from nader.agents.pools import KnowledgeReport, Pools, fill_pools, open_pools
+from nader.agents.prescreen import PrescreenCandidate, ProxyScorer, screen
 from nader.agents.prompts import PromptBook
 from nader.agents.proposer import Proposal, Proposer
 from nader.agents.reader import Reader
@@ -67,8 +68,15 @@ class DesignTeam:
         policy: SelectionPolicy,
         known: KnownDesigns | None = None,
         image_size: int | tuple[int, int] | None = None,
+        scorer: ProxyScorer | None = None,
     ) -> None:
+        if config.prescreen_k > 1 and scorer is None:
+            raise ConfigError(
+                f"agents.prescreen_k = {config.prescreen_k} needs a proxy scorer to choose among "
+                "the cells (a session makes one; as a library, pass scorer=)"
+            )
         self.config = config
+        self.scorer = scorer
         self.registry = runtime.operators
         self.caller = AgentCaller(llm)
         self.prompts = PromptBook(self.registry)
@@ -120,13 +128,15 @@ class DesignTeam:
         run_dir: str | Path | None = None,
         known: KnownDesigns | None = None,
         image_size: int | tuple[int, int] | None = None,
+        scorer: ProxyScorer | None = None,
     ) -> DesignTeam:
         """Open the pools (embedded Qdrant under the run dir by default) and wire the agents.
 
         Operators, the embedder and the selection policy come from ``runtime`` (built-ins and
         plugins alike; :func:`nader.plugins.builtin_runtime` for the built-ins alone).
         ``image_size`` (an int for square images, or (H, W)): the dataset's images, so that the
-        Reflector probes blocks at the shape they will see.
+        Reflector probes blocks at the shape they will see. ``scorer``: the zero-cost proxy
+        that picks among ``config.prescreen_k`` cells (:mod:`nader.agents.prescreen`).
         """
         config = config or AgentsConfig()
         embedder = runtime.embedders.get(config.embedder)(config.embedder_options)
@@ -140,6 +150,7 @@ class DesignTeam:
             policy=policy,
             known=known,
             image_size=image_size,
+            scorer=scorer,
         )
 
     @property
@@ -214,16 +225,25 @@ class DesignTeam:
         default_name = safe_cell_name(
             f"{parent.cell_name}_v{proposal.architecture_id}", f"Cell{proposal.architecture_id}"
         )
-        cell_stage = self.modifier.modify_cell(
-            cell=block_text(parent.cell, self.registry),
-            inspiration=suggestion,
-            tips=tips,
-            architecture=architecture,
-            default_name=default_name,
-            check=lambda blocks: self.reflector.check_cell(blocks, default_name),
-        )
+        cell_stages = [
+            self.modifier.modify_cell(
+                cell=block_text(parent.cell, self.registry),
+                inspiration=suggestion,
+                tips=tips,
+                architecture=architecture,
+                default_name=default_name,
+                check=lambda blocks: self.reflector.check_cell(blocks, default_name),
+                variant=(candidate, self.config.prescreen_k),
+            )
+            for candidate in range(self.config.prescreen_k)
+        ]
+        chosen, screened = self._prescreen(cell_stages, parent)
+        cell_stage = cell_stages[chosen]
+        others = [stage for index, stage in enumerate(cell_stages) if index != chosen]
         stages: list[StageResult] = [cell_stage]
-        notes: list[str] = []
+        notes: list[str] = (
+            [_prescreen_note(screened, self.config.prescreen_proxy)] if screened else []
+        )
         reports: tuple[BlockReport, ...] = ()
         status: DesignStatus = "failed"
         if cell_stage.ok:
@@ -241,9 +261,16 @@ class DesignTeam:
                 )
                 for stage, before in zip(stages, befores, strict=False)
             ]
+            records += [  # the screened-out candidates' dialogues teach as much
+                record_from_attempts(
+                    suggestion, stage.stage, stage.attempts, self._stage_change(stage, parent.cell)
+                )
+                for stage in others
+            ]
             learned = self.reflector.learn_from_design(records, architecture)
 
         all_attempts = [a for s in stages for a in s.attempts]
+        screened_out_tries = sum(len(stage.attempts) for stage in others)
         cell_report = cell_stage.feedback.reports[0] if cell_stage.feedback.reports else None
         outcome = DesignOutcome(
             status=status,
@@ -257,14 +284,15 @@ class DesignTeam:
             network_hash=network_hash(reports) if reports else None,
             params=cell_report.params if cell_report is not None and reports else None,
             flops=cell_report.flops if cell_report is not None and reports else None,
-            tries=len(all_attempts),
-            cell_tries=len(cell_stage.attempts),
+            tries=len(all_attempts) + screened_out_tries,
+            cell_tries=len(cell_stage.attempts) + screened_out_tries,
             stem_downsample_tries=len(stages[1].attempts) if len(stages) > 1 else 0,
             errors=tuple(p.message for a in all_attempts for p in a.problems),
             duplicate_of=cell_stage.feedback.duplicate_of,
             tips_used=tuple(tips),
             tips_learned=tuple(t.text for t in learned),
             notes=tuple(notes),
+            prescreen=screened,
             usage_by_call=proposal.usage_by_call + self.ledger.since(mark),
         )
         log.info(
@@ -276,6 +304,19 @@ class DesignTeam:
             suggestion[:60],
         )
         return outcome
+
+    def _prescreen(
+        self, stages: list[StageResult], parent: NetworkParts
+    ) -> tuple[int, tuple[PrescreenCandidate, ...]]:
+        """Which cell stage goes on (the best by proxy), and the screen's view of every one."""
+        if len(stages) == 1 or self.scorer is None:
+            return 0, ()
+        return screen(
+            stages,
+            parent,
+            self.scorer,
+            lambda stage: block_text(stage.feedback.verified[0], self.registry),
+        )
 
     def _with_stem_downsample(
         self,
@@ -358,6 +399,18 @@ class DesignTeam:
             change=describe_change(parent_cell, child_cell, self.registry),
             architecture=proposal.architecture,
         )
+
+
+def _prescreen_note(candidates: tuple[PrescreenCandidate, ...], proxy: str) -> str:
+    """One line: which of the k candidate cells went on, and each one's score or fate."""
+    parts = []
+    for candidate in candidates:
+        if candidate.score is not None:
+            fate = f"{proxy} {candidate.score:.3f}"
+        else:
+            fate = candidate.error or candidate.status
+        parts.append(f"{candidate.index + 1}: {fate}" + (" (chosen)" if candidate.chosen else ""))
+    return f"pre-screen of {len(candidates)} cells by {proxy}: " + "; ".join(parts)
 
 
 def _network_of(reports: tuple[BlockReport, ...]) -> Network:

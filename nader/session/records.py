@@ -133,6 +133,8 @@ class RunRecords:
             )
             if outcome.network_hash is not None:
                 extra["network_hash"] = outcome.network_hash
+            if outcome.prescreen:  # every candidate cell, the screened-out ones too
+                extra["prescreen"] = [candidate.to_dict() for candidate in outcome.prescreen]
         arch = Architecture(
             str(proposal.architecture_id),
             self.store.next_seq(),

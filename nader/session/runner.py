@@ -37,6 +37,7 @@ from nader.session.config import SessionConfig
 from nader.session.executors import Executor, JobFunction
 from nader.session.jobs import training_job
 from nader.session.lock import RunLock, check_no_orphan_training
+from nader.session.prescreen import ProxyScreen
 from nader.session.progress import NoProgress, ProgressSink, ProgressState, tally
 from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
@@ -154,6 +155,9 @@ class Session:
                 run_dir=self.run_dir,
                 known=self.records.known,
                 image_size=sizer.preset.image_size,
+                scorer=ProxyScreen(self.config, self.runtime, sizer)
+                if self.config.agents.prescreen_k > 1
+                else None,
             )
             knowledge = team.prepare_knowledge()
             store.event(

@@ -79,12 +79,22 @@ def synflow_score(model: nn.Module, input_shape: tuple[int, int, int]) -> float:
     return math.log10(total) if total > 0 and math.isfinite(total) else 0.0
 
 
-def zero_cost_proxies(model: nn.Module, inputs: torch.Tensor, *, seed: int = 0) -> dict[str, float]:
-    """Every proxy of ``model`` on ``inputs`` (float, normalised, (B, C, H, W)); the global RNG is
-    untouched and seeded for the pass, so scores repeat for a seed."""
+#: the proxies by name, as ``agents.prescreen_proxy`` names them
+PROXY_NAMES = ("naswot", "synflow")
+
+
+def proxy_score(name: str, model: nn.Module, inputs: torch.Tensor, *, seed: int = 0) -> float:
+    """One proxy of ``model`` (see :func:`zero_cost_proxies`); equal to that proxy's entry there."""
+    if name not in PROXY_NAMES:
+        raise ValueError(f"unknown zero-cost proxy {name!r}; known: {', '.join(PROXY_NAMES)}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return {
-            "naswot": naswot_score(model, inputs),
-            "synflow": synflow_score(model, tuple(inputs.shape[1:])),  # type: ignore[arg-type]
-        }
+        if name == "naswot":
+            return naswot_score(model, inputs)
+        return synflow_score(model, tuple(inputs.shape[1:]))  # type: ignore[arg-type]
+
+
+def zero_cost_proxies(model: nn.Module, inputs: torch.Tensor, *, seed: int = 0) -> dict[str, float]:
+    """Every proxy of ``model`` on ``inputs`` (float, normalised, (B, C, H, W)); the global RNG is
+    untouched and seeded for each proxy's pass, so scores repeat for a seed."""
+    return {name: proxy_score(name, model, inputs, seed=seed) for name in PROXY_NAMES}

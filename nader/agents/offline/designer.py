@@ -179,8 +179,12 @@ class OfflineDesigner:
 
     def _cell_answer(self, fields: Mapping[str, Any], attempt: int) -> str:
         inspiration = str(fields.get("inspiration", ""))
+        # candidate i of k (a pre-screen) takes every k-th rewrite from the i-th on, so the k
+        # dialogues of one proposal never answer with the same rewrite
+        candidates = max(1, int(fields.get("candidates", 1)))
+        index = attempt * candidates + int(fields.get("candidate", 0))
         try:
-            designed = self.design_cell(str(fields.get("cell", "")), inspiration, attempt)
+            designed = self.design_cell(str(fields.get("cell", "")), inspiration, index)
         except NaderError as err:
             return f"{MARK} cannot read the cell\nI could not parse the cell I was given: {err}"
         if designed is None:
