@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -25,16 +26,28 @@ KNOWN_KEY_VARIABLES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 #: shorter values are not redacted: replacing "abc" everywhere would shred ordinary text, and a
 #: real key is far longer
 MIN_SECRET_LENGTH = 8
+#: characters servers mask a key with ("sk-proj-****...abcd", "sk-an••••••xyz")
+MASK_CHARACTERS = "*•●"
+#: a masked spelling: visible start, at least 4 mask characters, at least 2 visible end characters
+_MASKED = re.compile(
+    rf"(?<![A-Za-z0-9_-])([A-Za-z0-9_-]*)[{MASK_CHARACTERS}]{{4,}}([A-Za-z0-9_-]{{2,}})"
+    r"(?![A-Za-z0-9_-])"
+)
 
 
 class Redactor:
-    """Replaces every secret value, and its URL- and JSON-escaped spellings, with ``[REDACTED]``."""
+    """Replaces every secret value, and its URL- and JSON-escaped spellings, with ``[REDACTED]``;
+    also a masked spelling of one (a start of the key, mask characters, the key's last
+    characters), as OpenAI's "Incorrect API key provided: sk-proj-****...abcd" shows it. A
+    masked text whose visible ends are not those of a configured key is left alone."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         spellings: set[str] = set()
+        self._secrets: list[str] = []
         for secret in secrets:
             if len(secret) < MIN_SECRET_LENGTH:
                 continue
+            self._secrets.append(secret)
             spellings.update({secret, quote(secret, safe=""), json.dumps(secret)[1:-1]})
         # longest first, so a spelling that contains another is replaced whole
         self._spellings = sorted(spellings, key=len, reverse=True)
@@ -49,7 +62,20 @@ class Redactor:
         for spelling in self._spellings:
             if spelling in text:
                 text = text.replace(spelling, REDACTED)
+        if self._secrets and any(mask in text for mask in MASK_CHARACTERS):
+            text = _MASKED.sub(self._masked, text)
         return text
+
+    def _masked(self, match: re.Match[str]) -> str:
+        start, end = match.group(1), match.group(2)
+        for secret in self._secrets:
+            if (
+                secret.startswith(start)
+                and secret.endswith(end)
+                and len(start) + len(end) < len(secret)
+            ):
+                return REDACTED
+        return match.group(0)
 
     def optional(self, text: str | None) -> str | None:
         return None if text is None else self(text)

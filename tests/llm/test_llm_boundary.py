@@ -47,7 +47,7 @@ from nader.llm.base import (
 from nader.llm.config import LLMConfig
 from nader.llm.pricing import estimate_input_tokens, estimate_tokens
 from nader.llm.recording import RECORDINGS_FILE
-from nader.llm.redaction import RedactingFilter, redactor_for
+from nader.llm.redaction import RedactingFilter, Redactor, redactor_for
 
 by_vendor = pytest.mark.parametrize("vendor", VENDORS, ids=lambda v: v.provider)
 
@@ -323,6 +323,48 @@ def test_a_key_the_server_echoes_is_redacted_before_anything_keeps_it(
     assert files_containing(tmp_path, api_key_env) == []
     assert "[REDACTED]" in (tmp_path / "run" / RECORDINGS_FILE).read_text()
     assert api_key_env not in caplog.text
+
+
+def _masked(key: str, shown_prefix: int, shown_suffix: int, mask: str = "*") -> str:
+    """A key as OpenAI's 401 shows it: a prefix, a run of mask characters, the last few."""
+    return key[:shown_prefix] + mask * (len(key) - shown_prefix - shown_suffix) + key[-shown_suffix:]
+
+
+@by_vendor
+def test_a_masked_echo_of_the_key_is_redacted_too(
+    vendor: Vendor, fake_server, make_client, api_key_env, tmp_path
+):
+    """OpenAI answers a bad key with "Incorrect API key provided: sk-proj-****...abcd": the
+    prefix and last characters of the key, which the exact-value redaction did not catch."""
+    masked = _masked(api_key_env, 8, 4)
+    fake_server.script(
+        ScriptedReply(
+            error_body(401, f"Incorrect API key provided: {masked}. You can find your API key at"),
+            status=401,
+        ),
+        ScriptedReply(vendor.answer(f"##Cell##\n0:input\n# key {_masked(api_key_env, 3, 2, '•')}")),
+    )
+    client = make_client(vendor, max_retries=1)
+    with pytest.raises(LLMRequestRejected) as caught:
+        client.complete(design_request())
+    response = client.complete(design_request("again"))
+    shown = "".join(traceback.format_exception(caught.value))
+    assert masked not in shown and "Incorrect API key provided: [REDACTED]." in shown
+    assert "# key [REDACTED]" in response.text
+    recorded = (tmp_path / "run" / RECORDINGS_FILE).read_text()
+    assert masked not in recorded and api_key_env[-4:] + "." not in recorded
+
+
+def test_masked_spellings_of_other_keys_and_plain_asterisks_stay():
+    redact = Redactor(["sk-proj-abcdefghijklmnop1234"])
+    assert redact("sk-proj-************1234") == "[REDACTED]"
+    assert redact("(sk-p…) sk-pr******34!") == "(sk-p…) [REDACTED]!"
+    for text in (
+        "sk-proj-************9999",  # another key: its last characters differ
+        "a ***** b, **bold**, x*****y",
+        "sk-************",  # nothing of the key's end is shown: no secret in it
+    ):
+        assert redact(text) == text
 
 
 def test_the_log_filter_redacts_messages_arguments_and_tracebacks(api_key_env, tmp_path):
