@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nader.agents.blocks import block_text
 from nader.agents.config import AgentsConfig
@@ -39,10 +39,12 @@ from nader.bench.predicates import check_predicates
 from nader.bench.suite import NadTask, Suite
 from nader.errors import ConfigError
 from nader.ir.graph import Role
+from nader.ir.spelling import did_you_mean
 from nader.llm.base import BudgetExhausted, LLMError
 from nader.llm.config import LLMConfig
 from nader.llm.usage import AccountedLLM
 from nader.plugins.registries import Runtime
+from nader.session.config import SessionConfig
 
 RESULTS_FILE = "results.jsonl"
 OUTPUT_FILE = "nad.json"
@@ -51,8 +53,9 @@ NON_JUDGING_PROVIDERS = frozenset({"offline"})
 
 
 class NadConfig(BaseModel):
-    """The bench's config: the ``[llm]`` and ``[agents]`` tables of a session config (other
-    tables of a session config are ignored, so one config serves both)."""
+    """The bench's config: the ``[llm]`` and ``[agents]`` tables of a session config. The
+    session's other tables are allowed and not read, so one config serves both; a table
+    neither knows (a misspelt ``[agnets]``) is an error, as in a session config."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -60,6 +63,19 @@ class NadConfig(BaseModel):
         default_factory=lambda: LLMConfig(provider="offline", model="offline-designer")
     )
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_tables(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(SessionConfig.model_fields)
+            for table in data:
+                if table not in known:
+                    raise ConfigError(
+                        f"{table}: unknown table{did_you_mean(str(table), known)} "
+                        f"(known: {', '.join(sorted(known))})"
+                    )
+        return data
 
 
 @dataclass(frozen=True)
@@ -219,6 +235,7 @@ class NadBench:
                 "experience_files": files,
                 "memory_path": folder / "memory",
                 "reader": False,  # the bench proposes nothing: the knowledge pool stays small
+                "prescreen_k": 1,  # the bench measures one Modifier dialogue per task
             }
         )
         team = DesignTeam.build(llm=self.llm, runtime=self.runtime, config=agents, run_dir=folder)

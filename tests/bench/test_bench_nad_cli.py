@@ -114,3 +114,26 @@ def test_design_experience_warmed_from_a_previous_bench(tmp_path):
     )
     assert warmed["tasks"][0]["tips_used"] > 0
     assert (second / "lif-on_lde-on" / "memory").is_dir()
+
+
+def test_a_misspelt_table_is_refused_and_session_tables_are_accepted(tmp_path, capsys):
+    """One config serves a session and the bench, so the session's tables are read (and only
+    [llm] and [agents] used); a table neither knows, such as a misspelt [agnets], is an error."""
+    config = tmp_path / "bench.toml"
+    config.write_text('[agnets]\nmax_try = 2\n[llm]\nprovider = "offline"\nmodel = "offline"\n')
+    assert main(["bench", "nad", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "agnets" in err[0] and "did you mean 'agents'" in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_session_config_with_a_prescreen_runs_the_bench_on_single_dialogues(tmp_path):
+    """The bench measures one Modifier dialogue per task: agents.prescreen_k is set to 1 there."""
+    config = tmp_path / "session.toml"
+    config.write_text(
+        '[run]\nname = "x"\n[base]\nnetwork = "n.txt"\n[train]\nepochs = 1\n'
+        '[llm]\nprovider = "offline"\nmodel = "offline-designer"\n'
+        "[agents]\nprescreen_k = 3\n"
+    )
+    report = _bench(tmp_path / "o", str(config))
+    assert report["tasks"] and all(t["turns"] >= 1 for t in report["tasks"])

@@ -327,7 +327,9 @@ def test_a_key_the_server_echoes_is_redacted_before_anything_keeps_it(
 
 def _masked(key: str, shown_prefix: int, shown_suffix: int, mask: str = "*") -> str:
     """A key as OpenAI's 401 shows it: a prefix, a run of mask characters, the last few."""
-    return key[:shown_prefix] + mask * (len(key) - shown_prefix - shown_suffix) + key[-shown_suffix:]
+    return (
+        key[:shown_prefix] + mask * (len(key) - shown_prefix - shown_suffix) + key[-shown_suffix:]
+    )
 
 
 @by_vendor
