@@ -202,6 +202,25 @@ def test_every_example_config_validates(repo_root: Path) -> None:
         assert config.base.network is None or config.base.network.exists(), path
 
 
+def test_the_paper_example_documents_early_termination_in_lines_that_work_uncommented(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    example = repo_root / "examples" / "nb201-cifar100.toml"
+    text = example.read_text()
+    config, _ = load_config(example)
+    assert config.train.early_stop.rule == "none"  # off by choice: the paper's protocol
+    start = text.index("# [train.early_stop]")
+    block = text[start : text.index("\n\n", start)]
+    uncommented = text.replace(block, "\n".join(line[2:] for line in block.splitlines()))
+    edited = tmp_path / "edited.toml"
+    edited.write_text(
+        uncommented.replace('"resnet_basic.txt"', f'"{example.parent}/resnet_basic.txt"')
+    )
+    config, _ = load_config(edited)
+    rule = config.train.early_stop
+    assert (rule.rule, rule.min_epochs, rule.eta, rule.min_references) == ("asha", 12, 3, 5)
+
+
 def test_config_errors_name_the_key(write_config) -> None:
     path = write_config()
     with pytest.raises(ConfigError, match=r"train\.epochz: unknown key"):
