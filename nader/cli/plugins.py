@@ -1,8 +1,11 @@
-"""``nader plugins [--json]``: each loaded plugin, its version, what it registered, its errors.
+"""``nader plugins [--json] [--check]``: each loaded plugin, its version, what it registered,
+its errors; with ``--check``, each plugin operator's lowering built and run on a probe network
+and compared with its shape rule (:mod:`nader.backends.plugin_check`; needs torch).
 
-Exit status 0 when every plugin loaded cleanly, 1 when any reported an error (so a plugin
-author's CI can run ``nader plugins`` as a smoke test). A name clash stops the runtime from
-being built at all; ``nader.cli.main`` reports that before this command runs.
+Exit status 0 when every plugin loaded cleanly (and, with ``--check``, no lowering contradicts
+its shape rule), 1 otherwise, so a plugin author's CI can run ``nader plugins --check`` as a
+smoke test. A name clash stops the runtime from being built at all; ``nader.cli.main`` reports
+that before this command runs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ def add_parser(subparsers: Any) -> None:
         "plugins", help="list installed plugins and what each registered"
     )
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.add_argument(
+        "--check",
+        action="store_true",
+        help="build and run each plugin operator's lowering on a probe network and compare it "
+        "with the operator's shape rule (needs the 'training' extra)",
+    )
     plugins.set_defaults(handler=run_plugins)
 
 
@@ -53,8 +62,16 @@ def _print_plugin(info: PluginInfo) -> None:
 
 
 def run_plugins(args: argparse.Namespace, runtime: Runtime) -> int:
+    probes: list[Any] = []
+    if args.check:
+        from nader.backends.plugin_check import probe_plugin_lowerings  # torch: only for --check
+
+        probes = probe_plugin_lowerings(runtime.operators, runtime.lowerings)
     if args.json:
-        print(json.dumps(plugins_payload(runtime), indent=2))
+        payload = plugins_payload(runtime)
+        if args.check:
+            payload["lowering_checks"] = [probe.to_dict() for probe in probes]
+        print(json.dumps(payload, indent=2))
     else:
         for info in runtime.plugins:
             _print_plugin(info)
@@ -62,4 +79,9 @@ def run_plugins(args: argparse.Namespace, runtime: Runtime) -> int:
             print(f"not loaded ({ALLOWLIST_ENV}): {', '.join(runtime.skipped)}")
         for problem in runtime.problems:
             print(f"problem: {problem}")
-    return 1 if runtime.errors else 0
+        if args.check:
+            print(f"lowering checks ({len(probes)} plugin operators):")
+            for probe in probes:
+                print(f"  {probe.line()}")
+    mismatched = any(probe.status == "mismatch" for probe in probes)
+    return 1 if runtime.errors or mismatched else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,69 @@ def test_a_lowering_that_contradicts_its_shape_rule_is_an_error_naming_operator_
     message = str(caught.value)
     assert "'Twice'" in message and "'nader-twice'" in message, message
     assert "shape rule" in message and "(1, 16, 32, 32)" in message, message
+
+
+CHECKED_PLUGIN = """
+import torch
+from nader import hookimpl
+from nader.ir import OperatorSpec
+
+
+def same(inputs, params):
+    return inputs[0]
+
+
+def wider(inputs, params):
+    shape = inputs[0]
+    return type(shape)((shape.dims[0], shape.dims[1] * 2, *shape.dims[2:]), shape.spatial)
+
+
+def doubling(ctx):
+    channels = ctx.input_shapes[0][1]
+    return torch.nn.Conv2d(channels, 2 * channels, 1)
+
+
+class Mean2(torch.nn.Module):
+    def forward(self, a, b):
+        return (a + b) / 2
+
+
+@hookimpl
+def register_operators(register):
+    register(OperatorSpec("Twice", same, summary="says same shape, lowers to 2x channels"),
+             lowering=doubling)
+    register(OperatorSpec("Avg2", same, min_inputs=2, max_inputs=2, commutative=True,
+                          summary="mean of two maps"), lowering=lambda ctx: Mean2())
+    register(OperatorSpec("Widen", wider, summary="2x channels"), lowering=doubling)
+    register(OperatorSpec("NoLowering", same, summary="registered without a lowering"))
+"""
+
+
+def test_plugins_check_probes_every_plugin_lowering_against_its_shape_rule(
+    install_dist: Installer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15 item 7: the lowering is checked against the shape rule when first used *or at
+    ``nader plugins --check``*, before any network uses the operator."""
+    pytest.importorskip("torch")
+    install_dist(
+        "nader-checked",
+        modules_source={"checked_plugin": CHECKED_PLUGIN},
+        entry_points={"checked": "checked_plugin"},
+    )
+    assert main(["plugins", "--check"]) == 1  # one lowering contradicts its shape rule
+    lines = {
+        line.strip().split(" ")[0]: line.strip()
+        for line in capsys.readouterr().out.splitlines()
+        if "(plugin nader-checked)" in line
+    }
+    assert set(lines) == {"Twice", "Avg2", "Widen"}  # NoLowering has nothing to check
+    assert "mismatch" in lines["Twice"] and "shape rule" in lines["Twice"], lines["Twice"]
+    assert "(1, 16, 32, 32)" in lines["Twice"], lines["Twice"]
+    assert lines["Avg2"].startswith("Avg2 (plugin nader-checked): ok"), lines["Avg2"]
+    assert "not probed" in lines["Widen"] and "does not fit in a cell" in lines["Widen"]
+    assert "raised" not in lines["Widen"], lines["Widen"]  # its shape rule works: 2C != C
+    assert main(["plugins", "--check", "--json"]) == 1
+    checks = json.loads(capsys.readouterr().out)["lowering_checks"]
+    checked = {c["operator"]: c["status"] for c in checks if c["plugin"] == "nader-checked"}
+    assert checked == {"Twice": "mismatch", "Avg2": "ok", "Widen": "not probed"}
+    assert main(["plugins"]) == 0  # without --check nothing is built: loading was clean
