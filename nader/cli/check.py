@@ -72,7 +72,11 @@ def add_parser(subparsers: Any) -> None:
         "--width", type=_positive, metavar="W", help="also report the whole network at this width"
     )
     check.add_argument("--skeleton", default="nader", help="network skeleton for --width")
-    check.add_argument("--dataset", help="input size and classes for --width")
+    check.add_argument(
+        "--dataset",
+        help="probe the blocks at this dataset's image size (unless --input-shape); with "
+        "--width, also its classes",
+    )
     check.set_defaults(handler=run_check)
 
     hash_ = subparsers.add_parser("hash", help="print the canonical hash of each block")
@@ -138,6 +142,7 @@ def _no_block(path: str) -> FileReport:
 
 def run_check(args: argparse.Namespace, runtime: Any) -> int:
     role = None if args.role == "auto" else Role(args.role)
+    image_size = _dataset_image_size(args.dataset)
     texts = _read_all(args.files, "check")
     if texts is None:
         return 2
@@ -162,6 +167,7 @@ def run_check(args: argparse.Namespace, runtime: Any) -> int:
                 input_shape=args.input_shape,
                 dim=args.dim,
                 stem_scale=args.stem_scale,
+                image_size=image_size,
             )
         )
     networks = [_network_summary(report, args, runtime) for report in reports]
@@ -192,6 +198,20 @@ def run_check(args: argparse.Namespace, runtime: Any) -> int:
                 )
     failed = any(n is not None and "error" in n for n in networks)
     return 0 if all(r.valid for r in reports) and not failed else 1
+
+
+def _dataset_image_size(name: str | None) -> tuple[int, int] | None:
+    """(H, W) of a known dataset's images, as a run on it probes its blocks (IR only: the
+    dataset presets, no data read).
+
+    :raises ConfigError: a dataset with no preset (one line; the CLI exits 2).
+    """
+    if name is None:
+        return None
+    from nader.backends.presets import dataset_preset
+
+    size = dataset_preset(name).image_size
+    return (size, size)
 
 
 def _network_summary(

@@ -141,6 +141,31 @@ def test_check_probe_options(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "it reduces by 4" in wrong.stdout
 
 
+def test_check_probes_at_the_datasets_image_size(files: dict[str, Path]) -> None:
+    """``--dataset`` probes as a run on that dataset does (it was only read by ``--width``)."""
+    folder = files["good"].parent
+    for dataset, size in ((None, 32), ("imagenet16-120", 16), ("cifar100", 32)):
+        extra = ["--dataset", dataset] if dataset else []
+        result = nader("check", "good.txt", "--json", *extra, cwd=folder)
+        assert result.returncode == 0, result.stdout + result.stderr
+        cell = json.loads(result.stdout)["blocks"][0]
+        assert cell["input_shape"] == [2, 64, size, size], (dataset, cell)
+    explicit = nader(
+        "check",
+        "good.txt",
+        "--json",
+        "--dataset",
+        "imagenet16-120",
+        "--input-shape",
+        "1,8,8,8",
+        cwd=folder,
+    )
+    assert json.loads(explicit.stdout)["blocks"][0]["input_shape"] == [1, 8, 8, 8]
+    unknown = nader("check", "good.txt", "--dataset", "nosuch", cwd=folder)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+    assert "nosuch" in unknown.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [
