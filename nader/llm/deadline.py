@@ -15,12 +15,19 @@ attempt); without one, only the per-operation timeouts apply.
 
 The SDKs ship their own httpx fork (``httpx2``/``httpcore2`` at the time of writing); the
 transport is built from whichever pair the SDK uses (:func:`deadline_http_client`).
+
+A client given its own transport no longer reads ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/
+``NO_PROXY`` (httpx reads them only for the transports it makes), so the proxies the environment
+names are mounted here, read by httpx's own function for it: an HTTP(S) proxy gets a deadline
+transport that connects through it, a ``NO_PROXY`` host goes direct, as with httpx itself. A
+SOCKS proxy is used through httpx's own transport, where only the per-operation timeouts apply.
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,11 +70,38 @@ def deadline_http_client(sdk: ModuleType, *, max_connections: int = 100) -> Any:
     httpx = importlib.import_module(client_class.__module__.split(".")[0])
     httpcore = importlib.import_module(httpx.__name__.replace("httpx", "httpcore", 1))
     transport = _deadline_transport(httpx, httpcore, max_connections)
-    return sdk.DefaultHttpxClient(transport=transport)
+    mounts = {
+        pattern: None
+        if url is None  # NO_PROXY: the direct transport
+        else _deadline_transport(httpx, httpcore, max_connections, httpx.Proxy(url=url))
+        for pattern, url in _environment_proxies(httpx).items()
+    }
+    return sdk.DefaultHttpxClient(transport=transport, mounts=mounts)
 
 
-def _deadline_transport(httpx: ModuleType, httpcore: ModuleType, max_connections: int) -> Any:
-    """An httpx transport over an httpcore pool whose sockets respect the deadline."""
+def _environment_proxies(httpx: ModuleType) -> dict[str, str | None]:
+    """URL pattern → proxy URL (None: no proxy) from the environment, by httpx's own reading
+    of it (curl's ``NO_PROXY`` rules included)."""
+    utils = importlib.import_module(f"{httpx.__name__}._utils")
+    read: Any = getattr(utils, "get_environment_proxies", None)
+    if read is not None:
+        return dict(read())
+    if not urllib.request.getproxies():
+        return {}
+    # a later httpx moved its reader: better no call than calls that bypass the user's proxy
+    raise RuntimeError(
+        f"{httpx.__name__} no longer has get_environment_proxies, so the proxy in the "
+        "environment cannot be honoured: update nader"
+    )
+
+
+def _deadline_transport(
+    httpx: ModuleType, httpcore: ModuleType, max_connections: int, proxy: Any = None
+) -> Any:
+    """An httpx transport over an httpcore pool (through ``proxy``, an ``httpx.Proxy``, if
+    given) whose sockets respect the deadline."""
+    if proxy is not None and proxy.url.scheme not in ("http", "https"):
+        return httpx.HTTPTransport(proxy=proxy)  # SOCKS: httpx's own (no total deadline)
 
     class DeadlineStream(httpcore.NetworkStream):  # type: ignore[misc, name-defined]
         def __init__(self, stream: Any) -> None:
@@ -157,13 +191,28 @@ def _deadline_transport(httpx: ModuleType, httpcore: ModuleType, max_connections
 
     class DeadlineTransport(httpx.BaseTransport):  # type: ignore[misc, name-defined]
         def __init__(self) -> None:
-            self._pool = httpcore.ConnectionPool(
-                ssl_context=httpx.create_ssl_context(),
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections // 5,
-                keepalive_expiry=5.0,
-                network_backend=DeadlineBackend(),
-            )
+            pool_options: dict[str, Any] = {
+                "ssl_context": httpx.create_ssl_context(),
+                "max_connections": max_connections,
+                "max_keepalive_connections": max_connections // 5,
+                "keepalive_expiry": 5.0,
+                "network_backend": DeadlineBackend(),
+            }
+            if proxy is None:
+                self._pool = httpcore.ConnectionPool(**pool_options)
+            else:  # as httpx's HTTPTransport connects through an HTTP(S) proxy
+                self._pool = httpcore.HTTPProxy(
+                    proxy_url=httpcore.URL(
+                        scheme=proxy.url.raw_scheme,
+                        host=proxy.url.raw_host,
+                        port=proxy.url.port,
+                        target=proxy.url.raw_path,
+                    ),
+                    proxy_auth=proxy.raw_auth,
+                    proxy_headers=proxy.headers.raw,
+                    proxy_ssl_context=proxy.ssl_context,
+                    **pool_options,
+                )
 
         def handle_request(self, request: Any) -> Any:
             core_request = httpcore.Request(

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from fake_llm_server import (
     design_request,
     files_containing,
 )
+from forward_proxy import ForwardProxy
 
 from nader.agents import tasks
 from nader.agents.calls import AgentCaller
@@ -105,6 +107,49 @@ def test_the_runs_wall_clock_end_cuts_a_call_and_refuses_the_next(
     with pytest.raises(BudgetExhausted, match="wall-clock"):
         client.complete(design_request("the next idea"))
     assert server.requests == 1
+
+
+@pytest.fixture
+def forward_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
+    """A started forward proxy named in HTTP_PROXY (and HTTPS_PROXY), NO_PROXY cleared."""
+    proxy = ForwardProxy().start()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    yield proxy
+    proxy.stop()
+
+
+@by_vendor
+def test_calls_go_through_the_proxy_the_environment_names(
+    vendor: Vendor, fake_server, make_client, forward_proxy: ForwardProxy, monkeypatch
+):
+    """The deadline transport replaced httpx's, and with it httpx's reading of HTTP_PROXY: behind
+    a proxy every call went straight to the endpoint (and failed where only the proxy gets out)."""
+    fake_server.script(ScriptedReply(vendor.answer("##Cell##\n0:input\n1:output\n0->1\n")))
+    response = make_client(vendor).complete(design_request())
+    assert "##Cell##" in response.text
+    assert forward_proxy.urls == [fake_server.root_url + fake_server.received[0].path]
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # NO_PROXY is honoured as httpx honours it
+    fake_server.script(ScriptedReply(vendor.answer("direct")))
+    assert make_client(vendor).complete(design_request("again")).text == "direct"
+    assert len(forward_proxy.urls) == 1
+
+
+@by_vendor
+def test_a_dripping_server_behind_the_proxy_cannot_hold_a_call_past_timeout_s(
+    vendor: Vendor, drip_server, make_client, forward_proxy: ForwardProxy
+):
+    server = drip_server(vendor, 0.2)
+    client = make_client(
+        vendor, base_url=server.root_url + vendor.api_root_suffix, timeout_s=1.0, max_retries=0
+    )
+    watch = Stopwatch()
+    with pytest.raises(LLMTimeout):
+        client.complete(design_request())
+    assert watch.elapsed() < 2.0
+    assert len(forward_proxy.urls) == 1 and forward_proxy.urls[0].startswith(server.root_url)
 
 
 # --- 5. a dead or refusing provider -------------------------------------------------------------
