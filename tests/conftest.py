@@ -15,6 +15,21 @@ from corpus_paths import REPO, blocks_dir, corpus_dir, official_dir
 from nader.ir import OperatorRegistry, default_registry
 from nader.plugins.registries import Runtime
 
+#: every server a test talks to is on 127.0.0.1, and LLM calls honour these variables: the
+#: machine's own proxy settings (a CI runner's, say) must not route test calls elsewhere
+PROXY_VARIABLES = tuple(
+    spelling
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+    for spelling in (name, name.lower())
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run without the machine's proxy variables (a test that wants one sets it)."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
