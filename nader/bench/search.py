@@ -42,6 +42,8 @@ _BASELINE_AGENTS = [
 #: built-in strategies: name → overrides on top of the session config
 BUILTIN_STRATEGIES: dict[str, list[str]] = {
     "agents": [],
+    # the agents with a zero-cost-proxy pre-screen: 3 cells per proposal, the best by NASWOT trains
+    "agents-prescreen": ["agents.prescreen_k=3"],
     "random": [
         "llm.provider=nb201-random",
         "llm.model=nb201-random",

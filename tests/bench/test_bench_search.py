@@ -112,3 +112,22 @@ def test_three_strategies_two_seeds(tmp_path, capsys):
     assert [r["strategy"] for r in rows] == ["agents", "random", "rea"]
     assert all(r["seeds"] == 2 for r in rows)
     assert rows[0]["tokens"]["mean"] > 0 and rows[1]["tokens"]["mean"] == 0
+
+
+def test_the_prescreen_strategy_trains_one_of_three_cells_per_design(tmp_path):
+    out = tmp_path / "bench"
+    argv = ["bench", "search", str(_config(tmp_path)), "--out", str(out)]
+    argv += ["--strategies", "agents,agents-prescreen", "--seeds", "1", "--architectures", "3"]
+    assert main(argv) == 0
+    rows = {r["strategy"]: r for r in json.loads((out / "search.json").read_text())["table"]}
+    assert set(rows) == {"agents", "agents-prescreen"}
+    # three cell dialogues per design cost more tokens than one
+    assert rows["agents-prescreen"]["tokens"]["mean"] > rows["agents"]["tokens"]["mean"] > 0
+    summary = json.loads((out / "agents-prescreen" / "seed0" / "summary.json").read_text())
+    designed = [a for a in summary["architectures"] if a["parent"] is not None]
+    assert len(summary["architectures"]) == 3 and designed
+    for arch in designed:
+        candidates = arch["extra"]["prescreen"]
+        assert len(candidates) == 3 and sum(c["chosen"] for c in candidates) == 1
+    plain = json.loads((out / "agents" / "seed0" / "summary.json").read_text())
+    assert all("prescreen" not in a["extra"] for a in plain["architectures"])
