@@ -127,7 +127,9 @@ class RunFacts:
     strategy: str
     seed: str
     run_dir: str
-    valid: tuple[float, ...]
+    #: per architecture that used the budget, in order: its validation accuracy, or None for
+    #: one stopped early (it counts toward k; its partial accuracy is never the best)
+    valid: tuple[float | None, ...]
     best_test: float | None
     best_params: int | None
     best_flops: int | None
@@ -136,10 +138,12 @@ class RunFacts:
     wall_s: float | None
 
     def best_valid_after(self, k: int) -> float | None:
-        """Best validation accuracy among the first k trained architectures (None if fewer)."""
+        """Best validation accuracy among the first k architectures trained (fully or stopped
+        early; None if fewer, or if all k were stopped early)."""
         if len(self.valid) < k or k < 1:
             return None
-        return max(self.valid[:k])
+        finished = [acc for acc in self.valid[:k] if acc is not None]
+        return max(finished) if finished else None
 
 
 def run_facts(
@@ -147,19 +151,20 @@ def run_facts(
 ) -> RunFacts:
     """Facts of a run from its ``summary.json``: trained architectures by id, the validation-best
     one's test accuracy (read once here for the report; the search never read it)."""
-    trained = [
+    spent = [
         a
         for a in summary.get("architectures", [])
-        if a.get("status") == "trained" and a.get("valid_acc") is not None
+        if a.get("status") in ("trained", "stopped_early") and a.get("valid_acc") is not None
     ]
-    trained.sort(key=lambda a: int(a["id"]) if str(a["id"]).isdigit() else 0)
+    spent.sort(key=lambda a: int(a["id"]) if str(a["id"]).isdigit() else 0)
+    trained = [a for a in spent if a["status"] == "trained"]
     best = max(trained, key=lambda a: a["valid_acc"], default=None)
     usage = summary.get("usage", {})
     return RunFacts(
         strategy=strategy,
         seed=seed,
         run_dir=run_dir,
-        valid=tuple(float(a["valid_acc"]) for a in trained),
+        valid=tuple(float(a["valid_acc"]) if a["status"] == "trained" else None for a in spent),
         best_test=best.get("test_acc") if best else None,
         best_params=best.get("params") if best else None,
         best_flops=best.get("flops") if best else None,

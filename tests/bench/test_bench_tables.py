@@ -109,3 +109,15 @@ def test_search_rows_best_after_k_and_test_of_valid_best():
     assert row["wall_s"]["mean"] == 15.0 and row["tokens"]["mean"] == 5.0
     table = format_search_table(rows, [1, 3])
     assert "valid@3 (%)" in table and "80.00 ± 14.14" in table
+
+
+def test_a_candidate_stopped_early_counts_toward_k_but_is_never_the_best():
+    """A stopped candidate used one unit of the architecture budget: valid@k counts it (the run
+    trained k architectures, one of them part-way) and its partial accuracy is never the best."""
+    summary = _summary([0.5, 0.7, 0.6], [0.4, 0.65, 0.6])
+    summary["architectures"][1].update(status="stopped_early", valid_acc=0.75)
+    facts = run_facts(summary, strategy="x", seed="0", run_dir="d", wall_s=1.0)
+    assert facts.best_valid_after(2) == 0.5  # 1 was stopped at 0.75, a partial accuracy
+    assert facts.best_valid_after(3) == 0.6
+    assert facts.best_valid_after(4) is None
+    assert facts.best_test == 0.6  # of architecture 2, the best fully trained one
