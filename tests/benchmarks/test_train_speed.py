@@ -13,13 +13,22 @@ images/s ratio. Standalone (e.g. on a GPU machine)::
     PYTHONPATH=. python tests/benchmarks/test_train_speed.py [--device cuda] [--batches 30] [--compile]
 
 prints images/s and the seconds per NB201 CIFAR epoch (train on 25k images + validate on 25k, the
-cifar10-valid protocol) for a NAS-Bench-201-sized ResNet (C=16, N=5; ~0.47M params).
+cifar10-valid protocol) for a NAS-Bench-201-sized ResNet (C=16, N=5; ~0.47M params). The GPU
+figures of issue 14 are one command on a GPU machine::
+
+    PYTHONPATH=. python tests/benchmarks/test_train_speed.py --device cuda --compare
+
+which times, in one run on the same network and data: nader's trainer (bf16 autocast,
+channels_last, GPU-resident data and augmentation) without and with ``torch.compile``, and a
+plain loop (a ``DataLoader`` of per-image transforms with worker processes and pinned memory,
+each batch copied to the device, fp32), and prints images/s and seconds per NB201 epoch for each.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 from collections.abc import Callable
 
@@ -130,14 +139,25 @@ class PerImageTransforms(Dataset[tuple[torch.Tensor, int]]):
 
 
 def dataloader_images_per_second(
-    model: nn.Module, data: DatasetSplits, config: TrainConfig, batches: int
+    model: nn.Module,
+    data: DatasetSplits,
+    config: TrainConfig,
+    batches: int,
+    device: torch.device | None = None,
+    workers: int = 0,
 ) -> float:
-    """Train ``batches`` steps the conventional way; images per second of training."""
+    """Train ``batches`` steps the conventional way; images per second of training (on
+    ``device``, each batch copied there; ``workers`` DataLoader processes, pinned memory on
+    CUDA)."""
+    device = device or torch.device("cpu")
+    model.to(device)
     loader = DataLoader(
         PerImageTransforms(data.train, 4),
         batch_size=config.batch_size,
         shuffle=True,
         drop_last=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
     )
     optimizer = torch.optim.SGD(
         model.parameters(),
@@ -153,11 +173,15 @@ def dataloader_images_per_second(
             break
         for group in optimizer.param_groups:
             group["lr"] = 0.5 * config.lr * (1 + math.cos(math.pi * step / batches))
+        batch = batch.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=True)
         loss = F.cross_entropy(model(batch), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         images += len(labels)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     return images / (time.perf_counter() - started)
 
 
@@ -270,6 +294,29 @@ def test_batch_pipeline_vs_dataloader_images_per_second(benchmark) -> None:  # t
     assert ours > 0 and baseline > 0
 
 
+def trainer_figures(
+    factory: Callable[[], nn.Module], data: DatasetSplits, config: TrainConfig
+) -> tuple[str, float, float, float]:
+    """(device, train images/s, validation images/s, seconds per NB201 epoch) of nader's
+    trainer under ``config``, after a warm-up run (cudnn autotuning, compilation, allocator)."""
+    warmup = config.model_copy(update={"max_train_batches": min(5, config.max_train_batches or 5)})
+    train_model(build_seeded(factory, 0), data, warmup)
+    model = build_seeded(factory, 0)
+    result = train_model(model, data, config)
+    setup = DeviceSetup.resolve(config, data)
+    images = setup.place(data.train, data)
+    forward = torch.compile(model) if config.compile else model
+    for _ in range(2):  # the first pass warms up; the second is timed
+        if setup.device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        evaluate_accuracy(model, forward, images, setup, batch_size=config.eval_batch_size)
+        eval_seconds = time.perf_counter() - started
+    eval_ips = len(images) / eval_seconds
+    epoch_seconds = NB201_TRAIN_IMAGES / result.images_per_second + NB201_VALID_IMAGES / eval_ips
+    return str(result.device), result.images_per_second, eval_ips, epoch_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -282,6 +329,12 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true")
     parser.add_argument(
         "--baseline", action="store_true", help="also time the DataLoader loop (CPU)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="the trainer without and with torch.compile, and a plain DataLoader loop on the "
+        "same device, in one run",
     )
     args = parser.parse_args()
 
@@ -302,27 +355,14 @@ def main() -> None:
         return ResNetLike(args.width, args.blocks)
 
     params = sum(p.numel() for p in factory().parameters())
-    warmup = config.model_copy(update={"max_train_batches": min(5, args.batches)})
-    train_model(build_seeded(factory, 0), data, warmup)  # cudnn autotuning, compilation, allocator
-    model = build_seeded(factory, 0)
-    result = train_model(model, data, config)
-    train_ips = result.images_per_second
-
-    setup = DeviceSetup.resolve(config, data)
-    images = setup.place(data.train, data)
-    forward = torch.compile(model) if args.compile else model
-    for _ in range(2):  # the first pass warms up; the second is timed
-        if setup.device.type == "cuda":
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        evaluate_accuracy(model, forward, images, setup, batch_size=config.eval_batch_size)
-        eval_seconds = time.perf_counter() - started
-    eval_ips = len(images) / eval_seconds
-    epoch_seconds = NB201_TRAIN_IMAGES / train_ips + NB201_VALID_IMAGES / eval_ips
+    if args.compare:
+        compare(factory, data, config, params)
+        return
+    device, train_ips, eval_ips, epoch_seconds = trainer_figures(factory, data, config)
     print(
-        f"device {result.device}, ResNet C={args.width} N={args.blocks} ({params:,} params), batch {batch_size}"
+        f"device {device}, ResNet C={args.width} N={args.blocks} ({params:,} params), batch {batch_size}"
     )
-    print(f"train: {train_ips:,.0f} images/s over {result.train_images} images")
+    print(f"train: {train_ips:,.0f} images/s over {args.batches * batch_size} images")
     print(f"validation: {eval_ips:,.0f} images/s")
     print(
         f"NB201 CIFAR epoch (25k train + 25k valid): {epoch_seconds:.1f} s; 200 epochs: {200 * epoch_seconds / 3600:.2f} h"
@@ -332,6 +372,44 @@ def main() -> None:
             build_seeded(factory, 0), data, config, min(args.batches, 10)
         )
         print(f"DataLoader + per-image transforms on CPU: {baseline:,.0f} images/s")
+
+
+def compare(
+    factory: Callable[[], nn.Module], data: DatasetSplits, config: TrainConfig, params: int
+) -> None:
+    """The three ways to train, one after the other on the same device, network and data."""
+    rows: list[tuple[str, float, float]] = []
+    device = "cpu"
+    for compiled in (False, True):
+        device, train_ips, eval_ips, epoch_seconds = trainer_figures(
+            factory, data, config.model_copy(update={"compile": compiled})
+        )
+        rows.append(
+            (f"nader trainer{' + torch.compile' if compiled else ''}", train_ips, epoch_seconds)
+        )
+    target = torch.device(device)
+    workers = min(8, os.cpu_count() or 1) if target.type == "cuda" else 0
+    loop = [
+        dataloader_images_per_second(
+            build_seeded(factory, 0), data, config, config.max_train_batches or 10, target, workers
+        )
+        for _ in range(2)  # the first warms up (worker start, cudnn)
+    ]
+    loop_ips = loop[-1]
+    eval_ips = rows[0][1]  # the plain loop's validation is not timed: the eager trainer's is used
+    rows.append(
+        (
+            f"DataLoader loop ({workers} workers), fp32",
+            loop_ips,
+            NB201_TRAIN_IMAGES / loop_ips + NB201_VALID_IMAGES / eval_ips,
+        )
+    )
+    print(
+        f"device {device}, {params:,} params, batch {config.batch_size}, precision {config.precision}"
+    )
+    print(f"{'way':44} {'train img/s':>12} {'s / NB201 epoch':>16} {'vs loop':>8}")
+    for name, ips, seconds in rows:
+        print(f"{name:44} {ips:12,.0f} {seconds:16.1f} {ips / loop_ips:7.2f}x")
 
 
 if __name__ == "__main__":
