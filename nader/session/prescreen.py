@@ -15,12 +15,12 @@ import torch
 
 from nader.backends.fx_build import build_network
 from nader.backends.plan import NetworkPlanner
-from nader.data.load import load_dataset
+from nader.data.base import DatasetSplits
 from nader.ir.graph import Network
 from nader.plugins.registries import Runtime
 from nader.session.config import SessionConfig
 from nader.session.jobs import worker_threads
-from nader.session.sizing import Sizer
+from nader.session.sizing import Sizer, session_dataset
 from nader.training.loop import build_seeded
 from nader.training.proxies import proxy_score
 from nader.training.worker import proxy_inputs
@@ -29,15 +29,19 @@ from nader.training.worker import proxy_inputs
 class ProxyScreen:
     """``score(network) -> float``: the configured proxy of ``network`` at its run width."""
 
-    def __init__(self, config: SessionConfig, runtime: Runtime, sizer: Sizer) -> None:
+    def __init__(
+        self,
+        config: SessionConfig,
+        runtime: Runtime,
+        sizer: Sizer,
+        data: DatasetSplits | None = None,
+    ) -> None:
+        """``data``: the run's dataset when the caller loaded it already (it is not kept)."""
         self.proxy = config.agents.prescreen_proxy
         self.seed = config.train.seed
         self.runtime = runtime
         self.sizer = sizer
-        ds = config.dataset
-        data = load_dataset(
-            ds.name, data_dir=ds.data_dir, split_file=ds.split_file, seed=ds.seed, runtime=runtime
-        )
+        data = data or session_dataset(config, runtime)
         self.inputs = proxy_inputs(data)  # 64 images: the dataset itself is not kept
         torch.set_num_threads(worker_threads(config))
 

@@ -42,7 +42,7 @@ from nader.session.progress import NoProgress, ProgressSink, ProgressState, tall
 from nader.session.records import RunRecords
 from nader.session.rundir import open_run, session_log
 from nader.session.signals import stop_on_signals
-from nader.session.sizing import Sizer
+from nader.session.sizing import Sizer, session_dataset
 from nader.session.store import PENDING_STATUSES, Architecture
 from nader.session.validate import validate_session
 from nader.session.worker_guard import train_job_locked
@@ -114,7 +114,14 @@ class Session:
         started = time.monotonic()
         validate_session(self.config, self.runtime)
         base = load_base(self.config.base, self.runtime.operators)
-        sizer = Sizer(self.config, self.runtime)
+        data = session_dataset(self.config, self.runtime)  # loaded once, kept by neither
+        sizer = Sizer(self.config, self.runtime, data)
+        screen = (
+            ProxyScreen(self.config, self.runtime, sizer, data)
+            if self.config.agents.prescreen_k > 1
+            else None
+        )
+        del data  # the driver holds no dataset while the run goes on
         # the provider is built (its API key read) before the run directory exists, too
         provider = None
         if self._llm_override is None:
@@ -123,9 +130,11 @@ class Session:
         self._provider = provider
         with stop_on_signals(), RunLock(self.run_dir):
             check_no_orphan_training(self.run_dir)
-            return self._run_locked(started, base, sizer)
+            return self._run_locked(started, base, sizer, screen)
 
-    def _run_locked(self, started: float, base: BaseNetwork, sizer: Sizer) -> SessionResult:
+    def _run_locked(
+        self, started: float, base: BaseNetwork, sizer: Sizer, screen: ProxyScreen | None
+    ) -> SessionResult:
         store = open_run(self.run_dir, self.config, resume=self.resume)
         handler = session_log(self.run_dir, redactor_for(self.config.llm))
         executor: Executor | None = None
@@ -155,9 +164,7 @@ class Session:
                 run_dir=self.run_dir,
                 known=self.records.known,
                 image_size=sizer.preset.image_size,
-                scorer=ProxyScreen(self.config, self.runtime, sizer)
-                if self.config.agents.prescreen_k > 1
-                else None,
+                scorer=screen,
             )
             knowledge = team.prepare_knowledge()
             store.event(

@@ -14,6 +14,7 @@ from nader.backends.plan import NetworkPlanner
 from nader.backends.presets import DatasetPreset, dataset_preset, preset_for
 from nader.backends.skeletons import skeleton_named
 from nader.backends.width import CostBudget, search_width
+from nader.data.base import DatasetSplits
 from nader.data.load import load_dataset
 from nader.errors import ConfigError, NaderError
 from nader.ir.graph import Network
@@ -34,11 +35,14 @@ class Sizing:
 class Sizer:
     """Sizes networks for one run: its skeleton, its dataset and its budget."""
 
-    def __init__(self, config: SessionConfig, runtime: Runtime) -> None:
+    def __init__(
+        self, config: SessionConfig, runtime: Runtime, data: DatasetSplits | None = None
+    ) -> None:
+        """``data``: the run's dataset when the caller loaded it already (it is not kept)."""
         self.config = config
         self.runtime = runtime
         self.skeleton = skeleton_named(config.base.skeleton)
-        self.preset = _dataset_preset(config, runtime)
+        self.preset = _dataset_preset(config, data or session_dataset(config, runtime))
 
     def size(self, network: Network, verified: Sequence[Structure] = ()) -> Sizing:
         """Width (fixed, or the largest within budget) and its analytic params/FLOPs.
@@ -64,14 +68,18 @@ class Sizer:
         return Sizing(result.width, result.plan.cost.params, result.plan.cost.flops)
 
 
-def _dataset_preset(config: SessionConfig, runtime: Runtime) -> DatasetPreset:
-    """The loaded dataset's shape and classes, with its NAS-Bench-201 budget when it has one."""
+def session_dataset(config: SessionConfig, runtime: Runtime) -> DatasetSplits:
+    """The run's dataset, as ``[dataset]`` names it (read from disk, or made)."""
     ds = config.dataset
-    data = load_dataset(
+    return load_dataset(
         ds.name, data_dir=ds.data_dir, split_file=ds.split_file, seed=ds.seed, runtime=runtime
     )
+
+
+def _dataset_preset(config: SessionConfig, data: DatasetSplits) -> DatasetPreset:
+    """The loaded dataset's shape and classes, with its NAS-Bench-201 budget when it has one."""
     try:
-        known = dataset_preset(ds.name)
+        known = dataset_preset(config.dataset.name)
         max_params, max_flops = known.max_params, known.max_flops
     except NaderError:
         max_params = max_flops = None
