@@ -24,6 +24,18 @@ from nader.llm.base import LLMRequest, Message
 FAKE_API_KEY = "sk-test-SECRET-do-not-leak-4f1d2c"
 
 
+def read_request_head(connection: socket.socket) -> bytes | None:
+    """What a raw socket server has read once a request's head is complete (the head, the blank
+    line, and any body bytes that came with it), or None when the client closed first."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return None
+        received += chunk
+    return received
+
+
 @dataclass
 class ScriptedReply:
     """One answer the server gives: a JSON body (or raw bytes), status, headers, delay."""
@@ -154,12 +166,8 @@ class DripServer:
 
     def _drip(self, connection: socket.socket) -> None:
         with connection:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
+            if read_request_head(connection) is None:
+                return
             self.requests += 1
             for byte in self.response:
                 if self._closing.wait(self.interval_s):

@@ -13,19 +13,18 @@ import socketserver
 import threading
 from urllib.parse import urlsplit
 
+from fake_llm_server import read_request_head
+
 
 class _Handler(socketserver.BaseRequestHandler):
     server: ForwardProxy
 
     def handle(self) -> None:
         client: socket.socket = self.request
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = client.recv(65536)
-            if not chunk:
-                return
-            head += chunk
-        head, _, body = head.partition(b"\r\n\r\n")
+        received = read_request_head(client)
+        if received is None:
+            return
+        head, _, body = received.partition(b"\r\n\r\n")
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
         method, url, version = request_line.split(" ")
         headers = [line.split(":", 1) for line in header_lines if ":" in line]
