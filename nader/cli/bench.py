@@ -81,7 +81,7 @@ def _load_nad_config(path: str | None, overrides: list[str]) -> Any:
 
     from nader.bench.nad import NadConfig
     from nader.errors import ConfigError
-    from nader.session.config import resolve_paths
+    from nader.session.config import describe_validation_error, resolve_paths
     from nader.session.overrides import apply_overrides
 
     data: dict[str, Any] = {}
@@ -99,7 +99,10 @@ def _load_nad_config(path: str | None, overrides: list[str]) -> Any:
     try:
         return NadConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(f"bench config is invalid: {err}") from None
+        problems = describe_validation_error(err, NadConfig)
+        if "\n" not in problems:  # one problem: one line, as for a session config
+            raise ConfigError(f"{path or 'bench config'}: {problems.strip()}") from None
+        raise ConfigError(f"{path or 'bench config'} is invalid:\n{problems}") from None
 
 
 def nad_command(args: argparse.Namespace, runtime: Any) -> int:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from nader.agents.config import AgentsConfig
 from nader.errors import ConfigError
+from nader.ir.spelling import did_you_mean
 from nader.llm.config import LLMConfig
 from nader.session.executors import ExecutorConfig
 from nader.session.files import read_user_text
@@ -109,23 +110,20 @@ def resolve_paths(data: dict[str, Any], folder: Path) -> None:
             ]
 
 
-def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+def _did_you_mean(loc: tuple[int | str, ...], root: type[BaseModel]) -> str:
     """`` (did you mean 'epochs'?)`` for a misspelt key: the closest key of the same table.
 
-    Walks the models along ``loc`` to the table that refused the key; a key under a free-form
-    table (``llm.prices``) or none close enough gives no suggestion.
+    Walks the models from ``root`` along ``loc`` to the table that refused the key; a key under
+    a free-form table (``llm.prices``) or none close enough gives no suggestion.
     """
-    import difflib
-
-    model: type[BaseModel] = SessionConfig
+    model = root
     for part in loc[:-1]:
         info = model.model_fields.get(str(part))
         annotation = info.annotation if info is not None else None
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return ""
         model = annotation
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(str(loc[-1]), model.model_fields)
 
 
 def _non_finite(data: Any, prefix: str = "") -> list[str]:
@@ -139,13 +137,15 @@ def _non_finite(data: Any, prefix: str = "") -> list[str]:
     return []
 
 
-def _describe(err: ValidationError) -> str:
+def describe_validation_error(err: ValidationError, root: type[BaseModel]) -> str:
+    """One indented line per problem of ``err`` (raised validating ``root``), unknown keys with
+    the closest known one."""
     lines = []
     for item in err.errors():
         key = ".".join(str(part) for part in item.get("loc", ())) or "(top level)"
         kind = item.get("type", "")
         if kind == "extra_forbidden":
-            lines.append(f"  {key}: unknown key{_did_you_mean(item.get('loc', ()))}")
+            lines.append(f"  {key}: unknown key{_did_you_mean(item.get('loc', ()), root)}")
         elif kind == "missing":
             lines.append(f"  {key}: required")
         else:
@@ -166,7 +166,7 @@ def parse_config(data: dict[str, Any], folder: Path, source: str = "config") -> 
     try:
         return SessionConfig.model_validate(data)
     except ValidationError as err:
-        problems = _describe(err)
+        problems = describe_validation_error(err, SessionConfig)
         if "\n" not in problems:  # one problem: one line
             raise ConfigError(f"{source}: {problems.strip()}") from None
         raise ConfigError(f"{source} is invalid:\n{problems}") from None

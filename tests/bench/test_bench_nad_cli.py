@@ -125,6 +125,11 @@ def test_a_misspelt_table_is_refused_and_session_tables_are_accepted(tmp_path, c
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "agnets" in err[0] and "did you mean 'agents'" in err[0], err
     assert not (tmp_path / "o").exists()
+    # a misspelt key inside a table reads as in a session config: one line, the closest key
+    config.write_text("[agents]\nmax_tyr = 2\n")
+    assert main(["bench", "nad", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"nader: error: {config}: agents.max_tyr: unknown key (did you mean 'max_try'?)"]
 
 
 def test_a_session_config_with_a_prescreen_runs_the_bench_on_single_dialogues(tmp_path):
